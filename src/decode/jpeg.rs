@@ -1,0 +1,44 @@
+//! JPEG via zune-jpeg (pinned to a release that decodes optimised-Huffman files
+//! correctly; see PITFALLS in DESIGN.md), always to RGB.
+//!
+//! Grayscale is expanded to RGB; CMYK and YCCK (Adobe APP14) are converted to RGB by
+//! the decoder, which follows Adobe's inverted-CMYK convention.
+
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+use super::Pixels;
+use crate::alloc::try_zeroed;
+use crate::error::Rejection;
+use crate::probe::SourceInfo;
+
+pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
+    let options = DecoderOptions::default()
+        .set_max_width(info.stored_width as usize)
+        .set_max_height(info.stored_height as usize)
+        .set_strict_mode(true)
+        .jpeg_set_out_colorspace(ColorSpace::RGB);
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let fail = |e: zune_jpeg::errors::DecodeErrors| Rejection::bad_image(format!("JPEG: {e}"));
+    decoder.decode_headers().map_err(fail)?;
+    let (width, height) = decoder
+        .info()
+        .map(|i| (usize::from(i.width), usize::from(i.height)))
+        .ok_or_else(|| Rejection::bad_image("JPEG: decoder found no frame header"))?;
+    let len = decoder
+        .output_buffer_size()
+        .ok_or_else(|| Rejection::bad_image("JPEG: decoder could not size its output"))?;
+    if len != width * height * 3 {
+        return Err(Rejection::bad_image("JPEG: decoder output is not 8-bit RGB"));
+    }
+    let mut data = try_zeroed(len, "decoded JPEG")?;
+    decoder.decode_into(&mut data).map_err(fail)?;
+    Ok(Pixels {
+        width: width as u32,
+        height: height as u32,
+        channels: 3,
+        data,
+    })
+}

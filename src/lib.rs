@@ -1,0 +1,59 @@
+//! # avatar-engine
+//!
+//! Turns an uploaded profile photo into square avatar renditions, following Slack's
+//! `users.setPhoto` contract: JPEG, PNG or GIF in; 512–1024 pixels a side; an optional
+//! square crop box, otherwise letterboxed to a square; one rendition per size (by
+//! default 1024, 512, 192, 72, 48, 32 and 24), JPEG when opaque and PNG when
+//! transparent, with all metadata stripped.
+//!
+//! ```
+//! use avatar_engine::{process, CropBox, Policy, Upload};
+//!
+//! let bytes = std::fs::read("testdata/photo_landscape_800x600.jpg")?;
+//! let upload = Upload::new(&bytes)
+//!     .with_content_type("image/jpeg")
+//!     .with_crop(CropBox { x: 100, y: 0, w: 600 });
+//! let avatar = process(&Policy::default(), &upload)?;
+//! for r in &avatar.renditions {
+//!     println!("{}x{} {} ({} bytes)", r.size, r.size, r.format, r.bytes.len());
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Rejections carry Slack's wire codes:
+//!
+//! ```
+//! let err = avatar_engine::process(&Default::default(), &avatar_engine::Upload::new(b"<svg/>"))
+//!     .unwrap_err();
+//! assert_eq!(err.code(), "bad_image");
+//! assert_eq!(err.to_string(), "bad_image: not a JPEG, PNG or GIF (looks like SVG)");
+//! ```
+//!
+//! The stages, in data-flow order, each in its own module: [`sniff()`] → [`probe()`]
+//! (headers only) → policy checks → decode under limits → orient + crop/letterbox
+//! ([`geometry`]) → resize every size in parallel → encode. See `DESIGN.md` for why.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod alloc;
+mod canvas;
+mod decode;
+mod encode;
+mod error;
+mod exif;
+pub mod geometry;
+mod orient;
+mod pipeline;
+mod policy;
+mod probe;
+pub mod resize;
+mod sniff;
+mod upload;
+
+pub use error::{Rejection, RejectionKind};
+pub use orient::Orientation;
+pub use pipeline::{process, Avatar, Rendition};
+pub use policy::{Filter, Policy, MAX_RENDITION_SIDE};
+pub use probe::{probe, SourceInfo};
+pub use sniff::{check_content_type, sniff, Format};
+pub use upload::{CropBox, Upload};

@@ -1,0 +1,246 @@
+//! JPEG: a marker walk from SOI to EOI.
+//!
+//! Segments are skipped by their length fields; entropy-coded data after each SOS is
+//! scanned for the next real marker (`FF` not followed by `00`, `FF` or `D0`–`D7`).
+//! The walk must reach EOI: decoders fill a truncated scan with invented data, so
+//! missing EOI is how a cut-short upload is caught.
+
+use super::RawHeader;
+use crate::error::Rejection;
+use crate::exif::orientation_from_tiff;
+use crate::orient::Orientation;
+
+const SOI: u8 = 0xD8;
+const EOI: u8 = 0xD9;
+const SOS: u8 = 0xDA;
+const APP1: u8 = 0xE1;
+const DHT: u8 = 0xC4;
+const JPG: u8 = 0xC8;
+const DAC: u8 = 0xCC;
+
+struct Frame {
+    width: u32,
+    height: u32,
+}
+
+pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
+    let mut frame: Option<Frame> = None;
+    let mut orientation: Option<Orientation> = None;
+    let mut scans = 0u32;
+    let mut pos = 2; // after SOI
+    let defect = loop {
+        // Every marker is FF xx; any number of FF fill bytes may precede it.
+        match bytes.get(pos) {
+            None => break Some(truncated(frame.is_some(), scans)),
+            Some(0xFF) => {}
+            Some(b) => {
+                break Some(Rejection::bad_image(format!(
+                    "JPEG: expected a marker at offset {pos}, found byte 0x{b:02X}"
+                )))
+            }
+        }
+        while bytes.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let Some(&marker) = bytes.get(pos) else {
+            break Some(truncated(frame.is_some(), scans));
+        };
+        pos += 1;
+        match marker {
+            EOI => break None,
+            0xD0..=0xD7 | 0x01 => continue, // standalone markers
+            SOI => {
+                break Some(Rejection::bad_image(format!(
+                    "JPEG: second SOI at offset {}",
+                    pos - 2
+                )))
+            }
+            _ => {}
+        }
+        let Some(len) = bytes.get(pos..pos + 2) else {
+            break Some(truncated(frame.is_some(), scans));
+        };
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if len < 2 {
+            break Some(Rejection::bad_image(format!(
+                "JPEG: segment 0x{marker:02X} at offset {} has length {len}",
+                pos - 2
+            )));
+        }
+        let Some(body) = bytes.get(pos + 2..pos + len) else {
+            if frame.is_none() {
+                return Err(Rejection::bad_image(format!(
+                    "JPEG: file ends inside segment 0x{marker:02X}, before the image size"
+                )));
+            }
+            break Some(truncated(true, scans));
+        };
+        pos += len;
+        match marker {
+            0xC0..=0xCF if marker != DHT && marker != JPG && marker != DAC => {
+                if frame.is_some() {
+                    break Some(Rejection::bad_image(
+                        "JPEG: more than one frame header (hierarchical JPEG is not supported)",
+                    ));
+                }
+                frame = Some(parse_sof(marker, body)?);
+            }
+            APP1 if orientation.is_none() => {
+                if let Some(tiff) = body.strip_prefix(b"Exif\0\0") {
+                    orientation = Some(orientation_from_tiff(tiff));
+                }
+            }
+            SOS => {
+                if frame.is_none() {
+                    return Err(Rejection::bad_image("JPEG: scan data before any frame header"));
+                }
+                scans += 1;
+                match next_marker_after_entropy_data(bytes, pos) {
+                    Some(next) => pos = next,
+                    None => break Some(truncated(true, scans)),
+                }
+            }
+            _ => {}
+        }
+    };
+    let Some(frame) = frame else {
+        return Err(defect.unwrap_or_else(|| Rejection::bad_image("JPEG: no frame header (SOF)")));
+    };
+    let defect = defect.or_else(|| {
+        (scans == 0).then(|| Rejection::bad_image("JPEG: no scan data (SOS) before EOI"))
+    });
+    Ok(RawHeader {
+        width: frame.width,
+        height: frame.height,
+        frames: 1,
+        orientation: orientation.unwrap_or_default(),
+        has_alpha: false,
+        defect,
+    })
+}
+
+fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
+    if body.len() < 6 {
+        return Err(Rejection::bad_image("JPEG: frame header shorter than 6 bytes"));
+    }
+    let precision = body[0];
+    let height = u32::from(u16::from_be_bytes([body[1], body[2]]));
+    let width = u32::from(u16::from_be_bytes([body[3], body[4]]));
+    let components = body[5];
+    let kind = match marker {
+        0xC0 | 0xC1 => "baseline",
+        0xC2 => "progressive",
+        0xC3 => return Err(unsupported("lossless")),
+        0xC9..=0xCB => return Err(unsupported("arithmetic-coded")),
+        _ => return Err(unsupported("hierarchical")),
+    };
+    if precision != 8 {
+        return Err(unsupported(&format!("{precision}-bit {kind}")));
+    }
+    if !matches!(components, 1 | 3 | 4) {
+        return Err(Rejection::bad_image(format!(
+            "JPEG: {components} colour components (1, 3 or 4 are supported)"
+        )));
+    }
+    if body.len() < 6 + 3 * usize::from(components) {
+        return Err(Rejection::bad_image("JPEG: frame header lists fewer components than it declares"));
+    }
+    if height == 0 {
+        return Err(unsupported("height-in-DNL"));
+    }
+    Ok(Frame { width, height })
+}
+
+fn unsupported(what: &str) -> Rejection {
+    Rejection::bad_image(format!("JPEG: {what} JPEG is not supported"))
+}
+
+fn truncated(has_frame: bool, scans: u32) -> Rejection {
+    Rejection::bad_image(if has_frame && scans > 0 {
+        "JPEG: truncated: the file ends inside the image data (no EOI marker)"
+    } else {
+        "JPEG: truncated: the file ends before the image data"
+    })
+}
+
+/// Offset of the `FF` that starts the next marker after entropy-coded data starting
+/// at `from`, or `None` if the data runs to the end of the input.
+fn next_marker_after_entropy_data(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut pos = from;
+    loop {
+        pos += bytes.get(pos..)?.iter().position(|&b| b == 0xFF)?;
+        // Skip fill bytes: FF FF ... xx.
+        let mut next = pos + 1;
+        while bytes.get(next) == Some(&0xFF) {
+            next += 1;
+        }
+        match bytes.get(next)? {
+            0x00 | 0xD0..=0xD7 => pos = next + 1, // stuffed byte or restart marker
+            _ => return Some(next - 1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A structurally valid JPEG skeleton: SOI, APP1 (optional), SOF0, SOS, data, EOI.
+    fn skeleton(w: u16, h: u16, exif: Option<u16>) -> Vec<u8> {
+        let mut j = vec![0xFF, SOI];
+        if let Some(o) = exif {
+            let mut tiff = b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+            tiff.extend_from_slice(&o.to_be_bytes());
+            tiff.extend_from_slice(&[0, 0]);
+            j.extend_from_slice(&[0xFF, APP1]);
+            j.extend_from_slice(&(tiff.len() as u16 + 2).to_be_bytes());
+            j.extend_from_slice(&tiff);
+        }
+        j.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8]);
+        j.extend_from_slice(&h.to_be_bytes());
+        j.extend_from_slice(&w.to_be_bytes());
+        j.extend_from_slice(&[1, 1, 0x11, 0]);
+        j.extend_from_slice(&[0xFF, SOS, 0, 8, 1, 1, 0, 0, 63, 0]);
+        j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        j.extend_from_slice(&[0xFF, EOI]);
+        j
+    }
+
+    #[test]
+    fn reads_size_and_orientation() {
+        let h = probe(&skeleton(640, 480, Some(6))).unwrap();
+        assert_eq!((h.width, h.height), (640, 480));
+        assert_eq!(h.orientation, Orientation::Rotate90);
+        assert!(h.defect.is_none());
+    }
+
+    #[test]
+    fn huge_header_on_short_file_reports_size_then_defect() {
+        let mut j = skeleton(65535, 65535, None);
+        j.truncate(j.len() - 6);
+        let h = probe(&j).unwrap();
+        assert_eq!((h.width, h.height), (65535, 65535));
+        assert!(h.defect.unwrap().detail().contains("truncated"));
+    }
+
+    #[test]
+    fn every_truncation_is_refused() {
+        let j = skeleton(600, 600, Some(3));
+        for cut in 2..j.len() - 1 {
+            let r = probe(&j[..cut]);
+            let failed = match r {
+                Err(e) => e.code() == "bad_image",
+                Ok(h) => h.defect.is_some(),
+            };
+            assert!(failed, "cut at {cut} passed");
+        }
+    }
+
+    #[test]
+    fn unsupported_kinds_are_named() {
+        let mut j = skeleton(600, 600, None);
+        let sof = j.iter().position(|&b| b == 0xC0).unwrap();
+        j[sof] = 0xC9;
+        assert!(probe(&j).unwrap_err().detail().contains("arithmetic"));
+    }
+}
