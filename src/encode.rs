@@ -1,11 +1,11 @@
 //! Stage 7: renditions to bytes. Nothing but pixels is written: no EXIF, no text
 //! chunks, no comments, no ICC profile — so metadata is stripped by construction.
 //!
-//! JPEG: jpeg-encoder, baseline, 4:2:0, standard Huffman tables (see DESIGN.md for why
+//! JPEG: jpeg-encoder, baseline, 4:2:0 (box-averaged chroma), standard Huffman tables (see DESIGN.md for why
 //! not progressive or optimised tables). PNG: the `png` crate with
 //! `Compression::Fast` (fdeflate) and adaptive filtering, RGBA 8-bit.
 
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, SamplingFactor};
 
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
@@ -34,6 +34,9 @@ fn jpeg(sq: &Square, quality: u8) -> Result<Vec<u8>, Rejection> {
     let mut out = try_with_capacity(pixels * 3 / 16 + 1024, "JPEG output")?;
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_sampling_factor(SamplingFactor::F_2_2);
+    // Box-average chroma like libjpeg: +0.6–2 dB over the default Nearest, most
+    // visible at the small sizes, for ~20% more encode time.
+    encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
     encoder
         .encode(&sq.data, side, side, color)
         .map_err(|e| Rejection::internal(format!("JPEG encoder: {e}")))?;
