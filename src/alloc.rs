@@ -18,8 +18,7 @@ pub(crate) fn try_filled(len: usize, value: u8, what: &str) -> Result<Vec<u8>, R
 /// An empty buffer with room for `len` bytes.
 pub(crate) fn try_with_capacity(len: usize, what: &str) -> Result<Vec<u8>, Rejection> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        Rejection::too_large(format!("cannot allocate {len} bytes for the {what}"))
-    })?;
+    v.try_reserve_exact(len)
+        .map_err(|_| Rejection::too_large(format!("cannot allocate {len} bytes for the {what}")))?;
     Ok(v)
 }

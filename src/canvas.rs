@@ -89,13 +89,24 @@ mod tests {
     /// A 3x2 RGB image whose pixel values name their stored position.
     fn tiny() -> Pixels {
         let data = (0..6u8).flat_map(|i| [i, 10 * i, 100 + i]).collect();
-        Pixels { width: 3, height: 2, channels: 3, data }
+        Pixels {
+            width: 3,
+            height: 2,
+            channels: 3,
+            data,
+        }
     }
 
     #[test]
     fn letterbox_bars_and_centring() {
-        let sq = compose(&tiny(), Orientation::Normal, &place(3, 2, None).unwrap(), false, [9, 9, 9])
-            .unwrap();
+        let sq = compose(
+            &tiny(),
+            Orientation::Normal,
+            &place(3, 2, None).unwrap(),
+            false,
+            [9, 9, 9],
+        )
+        .unwrap();
         assert_eq!(sq.side, 3);
         // Row 0 holds the image's first row (bars: one row below, since 1 bar row
         // rounds down to the top getting 0).

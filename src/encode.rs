@@ -47,7 +47,11 @@ fn png(sq: &Square) -> Result<Vec<u8>, Rejection> {
     let fail = |e: png::EncodingError| Rejection::internal(format!("PNG encoder: {e}"));
     let mut out = try_with_capacity(sq.data.len() / 2 + 1024, "PNG output")?;
     let mut encoder = png::Encoder::new(&mut out, sq.side, sq.side);
-    encoder.set_color(if sq.channels == 4 { png::ColorType::Rgba } else { png::ColorType::Rgb });
+    encoder.set_color(if sq.channels == 4 {
+        png::ColorType::Rgba
+    } else {
+        png::ColorType::Rgb
+    });
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header().map_err(fail)?;

@@ -26,11 +26,19 @@ fn read_orientation(tiff: &[u8]) -> Option<u16> {
     };
     let u16_at = |at: usize| -> Option<u16> {
         let b: [u8; 2] = tiff.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        Some(if big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
     };
     let u32_at = |at: usize| -> Option<u32> {
         let b: [u8; 4] = tiff.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     };
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let count = usize::from(u16_at(ifd)?);
@@ -68,11 +76,18 @@ mod tests {
     fn malformed_reads_as_normal() {
         assert_eq!(orientation_from_tiff(&tiff_le(9)), Orientation::Normal);
         assert_eq!(orientation_from_tiff(&tiff_le(0)), Orientation::Normal);
-        assert_eq!(orientation_from_tiff(b"II*\0\xff\xff\xff\xff"), Orientation::Normal);
+        assert_eq!(
+            orientation_from_tiff(b"II*\0\xff\xff\xff\xff"),
+            Orientation::Normal
+        );
         assert_eq!(orientation_from_tiff(b"XX"), Orientation::Normal);
         let t = tiff_le(6);
         for cut in 0..t.len() - 6 {
-            assert_eq!(orientation_from_tiff(&t[..cut]), Orientation::Normal, "cut {cut}");
+            assert_eq!(
+                orientation_from_tiff(&t[..cut]),
+                Orientation::Normal,
+                "cut {cut}"
+            );
         }
     }
 }

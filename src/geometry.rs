@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn letterbox_centres_on_the_long_side() {
         let p = place(800, 600, None).unwrap();
-        assert_eq!((p.side, p.dst_x, p.dst_y, p.src_w, p.src_h), (800, 0, 100, 800, 600));
+        assert_eq!(
+            (p.side, p.dst_x, p.dst_y, p.src_w, p.src_h),
+            (800, 0, 100, 800, 600)
+        );
         let p = place(601, 1024, None).unwrap();
         assert_eq!((p.side, p.dst_x, p.dst_y), (1024, 211, 0));
         assert!(!place(512, 512, None).unwrap().is_letterboxed());
@@ -88,15 +91,39 @@ mod tests {
 
     #[test]
     fn crop_edges() {
-        assert!(place(800, 600, Some(CropBox { x: 200, y: 0, w: 600 })).is_ok());
+        assert!(place(
+            800,
+            600,
+            Some(CropBox {
+                x: 200,
+                y: 0,
+                w: 600
+            })
+        )
+        .is_ok());
         for c in [
-            CropBox { x: 201, y: 0, w: 600 },
+            CropBox {
+                x: 201,
+                y: 0,
+                w: 600,
+            },
             CropBox { x: 0, y: 1, w: 600 },
             CropBox { x: 0, y: 0, w: 0 },
-            CropBox { x: u32::MAX, y: u32::MAX, w: u32::MAX },
-            CropBox { x: 1, y: 0, w: u32::MAX },
+            CropBox {
+                x: u32::MAX,
+                y: u32::MAX,
+                w: u32::MAX,
+            },
+            CropBox {
+                x: 1,
+                y: 0,
+                w: u32::MAX,
+            },
         ] {
-            assert_eq!(place(800, 600, Some(c)).unwrap_err().code(), "invalid_arguments");
+            assert_eq!(
+                place(800, 600, Some(c)).unwrap_err().code(),
+                "invalid_arguments"
+            );
         }
     }
 

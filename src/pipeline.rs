@@ -6,7 +6,7 @@ use crate::canvas::compose;
 use crate::decode::{decode, decode_budget};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
-use crate::geometry::{place, Placement};
+use crate::geometry::place;
 use crate::policy::Policy;
 use crate::probe::{probe_capped, SourceInfo};
 use crate::resize::render_all;
@@ -39,7 +39,9 @@ impl Avatar {
     /// Whether the renditions carry transparency (some source pixel is not opaque, or
     /// letterbox bars were added to such an image).
     pub fn transparent(&self) -> bool {
-        self.renditions.first().is_some_and(|r| r.format == Format::Png)
+        self.renditions
+            .first()
+            .is_some_and(|r| r.format == Format::Png)
     }
 
     /// The rendition of side `size`, if the policy asked for it.
@@ -51,7 +53,7 @@ impl Avatar {
 /// Turns one upload into its renditions under `policy`.
 ///
 /// In order: size cap, format sniff, Content-Type check, header probe, side limits,
-/// structural defects (truncation), frame limit, crop box, memory budget; only then
+/// memory budget, structural defects (truncation), frame limit, crop box; only then
 /// decode, orient + crop/letterbox, resize every size in parallel on the current rayon
 /// pool, encode. A panic inside a codec is caught and returned as `internal_error`.
 ///
@@ -96,6 +98,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     let probed = probe_capped(bytes, policy.max_frames)?;
     let info = probed.info;
     check_sides(policy, &info)?;
+    check_budget(policy, &info)?;
     if let Some(defect) = probed.defect {
         return Err(defect);
     }
@@ -106,11 +109,16 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
         ));
     }
     let placement = place(info.width, info.height, upload.crop)?;
-    check_budget(policy, &info, &placement)?;
 
     let pixels = decode(bytes, &info)?;
     let alpha = pixels.has_transparency();
-    let square = compose(&pixels, info.orientation, &placement, alpha, policy.background)?;
+    let square = compose(
+        &pixels,
+        info.orientation,
+        &placement,
+        alpha,
+        policy.background,
+    )?;
     drop(pixels);
     let format = if alpha { Format::Png } else { Format::Jpeg };
     let encoded = render_all(&square, &policy.sizes, policy.filter, |r| {
@@ -120,7 +128,13 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
         .sizes
         .iter()
         .zip(encoded)
-        .map(|(&size, bytes)| Ok(Rendition { size, format, bytes: bytes? }))
+        .map(|(&size, bytes)| {
+            Ok(Rendition {
+                size,
+                format,
+                bytes: bytes?,
+            })
+        })
         .collect::<Result<_, Rejection>>()?;
     Ok(Avatar {
         source: info,
@@ -149,17 +163,22 @@ fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
 }
 
 /// Bytes the job will hold at its peak, from the headers alone: the decoder's budget,
-/// the square, and every rendition with its encoded output (bounded by its raw size).
-pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo, placement: &Placement) -> u64 {
-    let square = u64::from(placement.side).pow(2) * 4;
-    let renditions: u64 = policy.sizes.iter().map(|&s| u64::from(s).pow(2) * 4 * 2).sum();
+/// the square (at most the letterbox square; a crop is smaller), and every rendition
+/// with its encoded output (bounded by its raw size).
+pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo) -> u64 {
+    let square = u64::from(info.width.max(info.height)).pow(2) * 4;
+    let renditions: u64 = policy
+        .sizes
+        .iter()
+        .map(|&s| u64::from(s).pow(2) * 4 * 2)
+        .sum();
     decode_budget(info)
         .saturating_add(square)
         .saturating_add(renditions)
 }
 
-fn check_budget(policy: &Policy, info: &SourceInfo, placement: &Placement) -> Result<(), Rejection> {
-    let need = planned_bytes(policy, info, placement);
+fn check_budget(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
+    let need = planned_bytes(policy, info);
     if need > policy.max_alloc {
         return Err(Rejection::too_large(format!(
             "the job would need about {} MiB; the budget (max_alloc) is {} MiB",

@@ -23,9 +23,14 @@ pub enum Filter {
 /// Every field is public; [`Policy::default`] is Slack's `users.setPhoto` contract.
 /// Validate a hand-built policy with [`Policy::validate`] (the pipeline does so too).
 ///
+/// The struct is `#[non_exhaustive]` (fields will be added), so change the defaults
+/// field by field:
+///
 /// ```
-/// let policy = avatar_engine::Policy { jpeg_quality: 90, ..Default::default() };
-/// assert_eq!(policy.sizes, [1024, 512, 192, 72, 48, 32, 24]);
+/// let mut policy = avatar_engine::Policy::default();
+/// policy.jpeg_quality = 90;
+/// policy.sizes = vec![256, 64];
+/// assert!(policy.validate().is_ok());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -132,14 +137,38 @@ mod tests {
     #[test]
     fn validate_names_the_bad_field() {
         let bad = [
-            Policy { min_side: 0, ..Default::default() },
-            Policy { min_side: 2000, ..Default::default() },
-            Policy { sizes: vec![], ..Default::default() },
-            Policy { sizes: vec![0], ..Default::default() },
-            Policy { sizes: vec![64, 64], ..Default::default() },
-            Policy { sizes: vec![MAX_RENDITION_SIDE + 1], ..Default::default() },
-            Policy { jpeg_quality: 0, ..Default::default() },
-            Policy { jpeg_quality: 101, ..Default::default() },
+            Policy {
+                min_side: 0,
+                ..Default::default()
+            },
+            Policy {
+                min_side: 2000,
+                ..Default::default()
+            },
+            Policy {
+                sizes: vec![],
+                ..Default::default()
+            },
+            Policy {
+                sizes: vec![0],
+                ..Default::default()
+            },
+            Policy {
+                sizes: vec![64, 64],
+                ..Default::default()
+            },
+            Policy {
+                sizes: vec![MAX_RENDITION_SIDE + 1],
+                ..Default::default()
+            },
+            Policy {
+                jpeg_quality: 0,
+                ..Default::default()
+            },
+            Policy {
+                jpeg_quality: 101,
+                ..Default::default()
+            },
         ];
         for p in bad {
             let e = p.validate().unwrap_err();

@@ -36,11 +36,9 @@ pub fn plan(sizes: &[u32]) -> Vec<Option<usize>> {
     order.sort_by(|&a, &b| sizes[b].cmp(&sizes[a]));
     parents.resize(sizes.len(), None);
     for (k, &i) in order.iter().enumerate() {
-        let parent = order[..k]
-            .iter()
-            .rev()
-            .copied()
-            .find(|&j| depth[j] < MAX_DEPTH && f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i]));
+        let parent = order[..k].iter().rev().copied().find(|&j| {
+            depth[j] < MAX_DEPTH && f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i])
+        });
         depth[i] = parent.map_or(1, |j| depth[j] + 1);
         parents[i] = parent;
     }
@@ -138,11 +136,20 @@ pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, 
     if side == src.side {
         let mut data = try_zeroed(src.data.len(), "rendition")?;
         data.copy_from_slice(&src.data);
-        return Ok(Square { side, channels: c, data });
+        return Ok(Square {
+            side,
+            channels: c,
+            data,
+        });
     }
-    let pixel_type = if c == 4 { PixelType::U8x4 } else { PixelType::U8x3 };
+    let pixel_type = if c == 4 {
+        PixelType::U8x4
+    } else {
+        PixelType::U8x3
+    };
     let internal = |e: &dyn std::fmt::Display| Rejection::internal(format!("resize: {e}"));
-    let from = ImageRef::new(src.side, src.side, &src.data, pixel_type).map_err(|e| internal(&e))?;
+    let from =
+        ImageRef::new(src.side, src.side, &src.data, pixel_type).map_err(|e| internal(&e))?;
     let buf = try_zeroed(side as usize * side as usize * c, "rendition")?;
     let mut to = Image::from_vec_u8(side, side, buf, pixel_type).map_err(|e| internal(&e))?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter_type(filter)));
@@ -172,7 +179,10 @@ mod tests {
     #[test]
     fn default_sizes_plan_is_the_measured_hybrid() {
         let sizes = [1024, 512, 192, 72, 48, 32, 24];
-        assert_eq!(plan(&sizes), [None, None, Some(1), Some(2), Some(2), Some(2), Some(2)]);
+        assert_eq!(
+            plan(&sizes),
+            [None, None, Some(1), Some(2), Some(2), Some(2), Some(2)]
+        );
     }
 
     #[test]
@@ -183,20 +193,32 @@ mod tests {
             if let Some(j) = *p {
                 assert!(f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i]));
                 let grandparent = parents[j].and_then(|k| parents[k]);
-                assert_eq!(grandparent.and_then(|k| parents[k]), None, "size {}", sizes[i]);
+                assert_eq!(
+                    grandparent.and_then(|k| parents[k]),
+                    None,
+                    "size {}",
+                    sizes[i]
+                );
             }
         }
     }
 
     #[test]
     fn every_size_is_exact_and_flat_colour_stays_flat() {
-        let sq = Square { side: 300, channels: 4, data: [10, 200, 30, 255].repeat(300 * 300) };
+        let sq = Square {
+            side: 300,
+            channels: 4,
+            data: [10, 200, 30, 255].repeat(300 * 300),
+        };
         let sizes = [1000, 300, 100, 40, 7, 1];
         let out = render_all(&sq, &sizes, Filter::Lanczos3, |r| Ok(r.clone()));
         for (r, &s) in out.into_iter().zip(&sizes) {
             let r = r.unwrap();
             assert_eq!((r.side, r.data.len()), (s, (s * s * 4) as usize));
-            assert!(r.data.chunks_exact(4).all(|p| p == [10, 200, 30, 255]), "size {s}");
+            assert!(
+                r.data.chunks_exact(4).all(|p| p == [10, 200, 30, 255]),
+                "size {s}"
+            );
         }
     }
 }

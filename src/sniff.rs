@@ -160,7 +160,13 @@ mod tests {
         assert!(check_content_type(Format::Png, None).is_ok());
         assert!(check_content_type(Format::Png, Some("IMAGE/PNG; charset=binary")).is_ok());
         assert!(check_content_type(Format::Jpeg, Some(" image/jpg ")).is_ok());
-        for bad in ["image/jpeg", "image/svg+xml", "application/octet-stream", "", "image/png2"] {
+        for bad in [
+            "image/jpeg",
+            "image/svg+xml",
+            "application/octet-stream",
+            "",
+            "image/png2",
+        ] {
             let e = check_content_type(Format::Png, Some(bad)).unwrap_err();
             assert_eq!(e.code(), "bad_image", "{bad}");
         }

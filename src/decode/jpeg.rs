@@ -31,7 +31,9 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
         .output_buffer_size()
         .ok_or_else(|| Rejection::bad_image("JPEG: decoder could not size its output"))?;
     if len != width * height * 3 {
-        return Err(Rejection::bad_image("JPEG: decoder output is not 8-bit RGB"));
+        return Err(Rejection::bad_image(
+            "JPEG: decoder output is not 8-bit RGB",
+        ));
     }
     let mut data = try_zeroed(len, "decoded JPEG")?;
     decoder.decode_into(&mut data).map_err(fail)?;

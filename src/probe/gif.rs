@@ -6,15 +6,33 @@ use crate::error::Rejection;
 use crate::orient::Orientation;
 
 pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection> {
+    // The logical screen size sits at bytes 6..10; read it first so a huge screen on
+    // a short file is reported by size, like the other formats.
+    let Some(screen) = bytes.get(6..13) else {
+        return Err(Rejection::bad_image(
+            "GIF: truncated inside the screen descriptor",
+        ));
+    };
+    let width = u32::from(u16::from_le_bytes([screen[0], screen[1]]));
+    let height = u32::from(u16::from_le_bytes([screen[2], screen[3]]));
+    let mut frames = 0u32;
+    let mut has_alpha = false;
     let mut options = gif::DecodeOptions::new();
     options.skip_frame_decoding(true);
     options.set_color_output(gif::ColorOutput::Indexed);
-    let mut decoder = options
-        .read_info(bytes)
-        .map_err(|e| Rejection::bad_image(format!("GIF: {e}")))?;
-    let (width, height) = (u32::from(decoder.width()), u32::from(decoder.height()));
-    let mut frames = 0u32;
-    let mut has_alpha = false;
+    let mut decoder = match options.read_info(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(RawHeader {
+                width,
+                height,
+                frames,
+                orientation: Orientation::Normal,
+                has_alpha,
+                defect: Some(Rejection::bad_image(format!("GIF: {e}"))),
+            })
+        }
+    };
     let defect = loop {
         match decoder.next_frame_info() {
             Ok(Some(frame)) => {

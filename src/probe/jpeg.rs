@@ -92,7 +92,9 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
             }
             SOS => {
                 if frame.is_none() {
-                    return Err(Rejection::bad_image("JPEG: scan data before any frame header"));
+                    return Err(Rejection::bad_image(
+                        "JPEG: scan data before any frame header",
+                    ));
                 }
                 scans += 1;
                 match next_marker_after_entropy_data(bytes, pos) {
@@ -121,7 +123,9 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
 
 fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
     if body.len() < 6 {
-        return Err(Rejection::bad_image("JPEG: frame header shorter than 6 bytes"));
+        return Err(Rejection::bad_image(
+            "JPEG: frame header shorter than 6 bytes",
+        ));
     }
     let precision = body[0];
     let height = u32::from(u16::from_be_bytes([body[1], body[2]]));
@@ -143,7 +147,9 @@ fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
         )));
     }
     if body.len() < 6 + 3 * usize::from(components) {
-        return Err(Rejection::bad_image("JPEG: frame header lists fewer components than it declares"));
+        return Err(Rejection::bad_image(
+            "JPEG: frame header lists fewer components than it declares",
+        ));
     }
     if height == 0 {
         return Err(unsupported("height-in-DNL"));

@@ -13,7 +13,11 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         Some((b"IHDR", data)) if data.len() == 13 => parse_ihdr(data)?,
         Some((b"IHDR", _)) => return Err(Rejection::bad_image("PNG: IHDR is not 13 bytes")),
         Some(_) => return Err(Rejection::bad_image("PNG: first chunk is not IHDR")),
-        None => return Err(Rejection::bad_image("PNG: truncated before the end of IHDR")),
+        None => {
+            return Err(Rejection::bad_image(
+                "PNG: truncated before the end of IHDR",
+            ))
+        }
     };
     pos += 12 + 13;
     let mut has_trns = false;
@@ -30,7 +34,8 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         pos += 12 + data.len();
         match kind {
             b"IEND" => {
-                break (!idat).then(|| Rejection::bad_image("PNG: no image data (IDAT) before IEND"))
+                break (!idat)
+                    .then(|| Rejection::bad_image("PNG: no image data (IDAT) before IEND"))
             }
             b"IDAT" => idat = true,
             b"tRNS" => has_trns = true,
@@ -118,7 +123,10 @@ mod tests {
 
     #[test]
     fn reads_size_alpha_and_exif() {
-        let exif = chunk(b"eXIf", b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x05\0\0");
+        let exif = chunk(
+            b"eXIf",
+            b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x05\0\0",
+        );
         let h = probe(&skeleton(700, 500, 2, &[exif])).unwrap();
         assert_eq!((h.width, h.height, h.has_alpha), (700, 500, false));
         assert_eq!(h.orientation.exif_value(), 5);

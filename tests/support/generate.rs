@@ -44,7 +44,12 @@ impl Img {
                 data.extend_from_slice(self.px(sx, sy));
             }
         }
-        Img { w, h, c: self.c, data }
+        Img {
+            w,
+            h,
+            c: self.c,
+            data,
+        }
     }
 
     pub fn flip_h(&self) -> Img {
@@ -101,7 +106,11 @@ impl Rng {
 fn tri(v: u32, period: u32) -> u32 {
     let p = v % period;
     let half = period / 2;
-    if p < half { p * 255 / half } else { (period - p) * 255 / half }
+    if p < half {
+        p * 255 / half
+    } else {
+        (period - p) * 255 / half
+    }
 }
 
 /// Photo-like content: smooth gradients, three soft discs and (when `noise`) grain.
@@ -130,7 +139,11 @@ pub fn photo(w: u32, h: u32, seed: u32, noise: u32) -> Img {
         }
         let mut out = [0u8; 4];
         for i in 0..3 {
-            let n = if noise > 0 { rng.borrow_mut().next() % (2 * noise + 1) } else { noise };
+            let n = if noise > 0 {
+                rng.borrow_mut().next() % (2 * noise + 1)
+            } else {
+                noise
+            };
             out[i] = (c[i] + n).saturating_sub(noise).min(255) as u8;
         }
         out[3] = 255;
@@ -148,7 +161,11 @@ pub fn quadrants() -> Img {
     let (w, h) = (640, 512);
     Img::new(w, h, 3, |x, y| {
         let q = (y >= h / 2) as usize * 2 + (x >= w / 2) as usize;
-        let [r, g, b] = if y < 24 && x < w / 4 { [255, 255, 255] } else { QUADRANTS[q] };
+        let [r, g, b] = if y < 24 && x < w / 4 {
+            [255, 255, 255]
+        } else {
+            QUADRANTS[q]
+        };
         [r, g, b, 255]
     })
 }
@@ -162,7 +179,12 @@ pub fn with_alpha(img: &Img, alpha: impl Fn(u32, u32) -> u8) -> Img {
             data.push(alpha(x, y));
         }
     }
-    Img { w: img.w, h: img.h, c: 4, data }
+    Img {
+        w: img.w,
+        h: img.h,
+        c: 4,
+        data,
+    }
 }
 
 /// Alpha 255 inside the inscribed circle, 0 outside, with a 16-pixel ramp.
@@ -184,7 +206,11 @@ pub fn circle_alpha(w: u32, h: u32) -> impl Fn(u32, u32) -> u8 {
 
 // ---------------------------------------------------------------- JPEG
 
-pub fn jpeg(img: &Img, quality: u8, tweak: impl FnOnce(&mut jpeg_encoder::Encoder<&mut Vec<u8>>)) -> Vec<u8> {
+pub fn jpeg(
+    img: &Img,
+    quality: u8,
+    tweak: impl FnOnce(&mut jpeg_encoder::Encoder<&mut Vec<u8>>),
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
@@ -194,7 +220,8 @@ pub fn jpeg(img: &Img, quality: u8, tweak: impl FnOnce(&mut jpeg_encoder::Encode
         3 => jpeg_encoder::ColorType::Rgb,
         _ => jpeg_encoder::ColorType::Cmyk,
     };
-    enc.encode(&img.data, img.w as u16, img.h as u16, color).unwrap();
+    enc.encode(&img.data, img.w as u16, img.h as u16, color)
+        .unwrap();
     out
 }
 
@@ -223,9 +250,25 @@ pub fn exif_tiff(orientation: Option<u16>, gps: bool) -> Vec<u8> {
     }
     let gps_entries: Vec<(u16, u16, u32, Vec<u8>)> = vec![
         (0x0001, 2, 2, b"N\0".to_vec()),
-        (0x0002, 5, 3, [48u32, 1, 51, 1, 2999, 100].iter().flat_map(|v| v.to_le_bytes()).collect()),
+        (
+            0x0002,
+            5,
+            3,
+            [48u32, 1, 51, 1, 2999, 100]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
         (0x0003, 2, 2, b"E\0".to_vec()),
-        (0x0004, 5, 3, [2u32, 1, 17, 1, 4012, 100].iter().flat_map(|v| v.to_le_bytes()).collect()),
+        (
+            0x0004,
+            5,
+            3,
+            [2u32, 1, 17, 1, 4012, 100]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
     ];
     if gps {
         entries.push((0x8825, 4, 1, vec![0; 4])); // offset patched below
@@ -238,26 +281,27 @@ pub fn exif_tiff(orientation: Option<u16>, gps: bool) -> Vec<u8> {
     let mut tiff = b"II*\0".to_vec();
     tiff.extend_from_slice(&(ifd0 as u32).to_le_bytes());
     let mut extra = Vec::new();
-    let mut write_ifd = |tiff: &mut Vec<u8>, list: &[(u16, u16, u32, Vec<u8>)], extra: &mut Vec<u8>| {
-        tiff.extend_from_slice(&(list.len() as u16).to_le_bytes());
-        for (tag, ty, count, value) in list {
-            tiff.extend_from_slice(&tag.to_le_bytes());
-            tiff.extend_from_slice(&ty.to_le_bytes());
-            tiff.extend_from_slice(&count.to_le_bytes());
-            if *tag == 0x8825 {
-                tiff.extend_from_slice(&(gps_ifd as u32).to_le_bytes());
-            } else if value.len() <= 4 {
-                let mut v = value.clone();
-                v.resize(4, 0);
-                tiff.extend_from_slice(&v);
-            } else {
-                tiff.extend_from_slice(&(data_at as u32).to_le_bytes());
-                extra.extend_from_slice(value);
-                data_at += value.len();
+    let mut write_ifd =
+        |tiff: &mut Vec<u8>, list: &[(u16, u16, u32, Vec<u8>)], extra: &mut Vec<u8>| {
+            tiff.extend_from_slice(&(list.len() as u16).to_le_bytes());
+            for (tag, ty, count, value) in list {
+                tiff.extend_from_slice(&tag.to_le_bytes());
+                tiff.extend_from_slice(&ty.to_le_bytes());
+                tiff.extend_from_slice(&count.to_le_bytes());
+                if *tag == 0x8825 {
+                    tiff.extend_from_slice(&(gps_ifd as u32).to_le_bytes());
+                } else if value.len() <= 4 {
+                    let mut v = value.clone();
+                    v.resize(4, 0);
+                    tiff.extend_from_slice(&v);
+                } else {
+                    tiff.extend_from_slice(&(data_at as u32).to_le_bytes());
+                    extra.extend_from_slice(value);
+                    data_at += value.len();
+                }
             }
-        }
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-    };
+            tiff.extend_from_slice(&0u32.to_le_bytes());
+        };
     write_ifd(&mut tiff, &entries, &mut extra);
     if gps {
         write_ifd(&mut tiff, &gps_entries, &mut extra);
@@ -274,7 +318,12 @@ pub fn exif_app1(orientation: Option<u16>, gps: bool) -> (u8, Vec<u8>) {
 
 // ---------------------------------------------------------------- PNG
 
-pub fn png(img: &Img, color: png::ColorType, depth: png::BitDepth, extra: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+pub fn png(
+    img: &Img,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    extra: &[(&[u8; 4], Vec<u8>)],
+) -> Vec<u8> {
     png_with(img.w, img.h, color, depth, &img.data, None, None, extra)
 }
 
@@ -322,8 +371,15 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 /// non-interlaced files).
 pub fn png_interlaced_rgb(img: &Img) -> Vec<u8> {
     assert_eq!(img.c, 3);
-    const PASSES: [(u32, u32, u32, u32); 7] =
-        [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
+    const PASSES: [(u32, u32, u32, u32); 7] = [
+        (0, 0, 8, 8),
+        (4, 0, 8, 8),
+        (0, 4, 4, 8),
+        (2, 0, 4, 4),
+        (0, 2, 2, 4),
+        (1, 0, 2, 2),
+        (0, 1, 1, 2),
+    ];
     let mut raw = Vec::new();
     for (x0, y0, dx, dy) in PASSES {
         if x0 >= img.w || y0 >= img.h {
@@ -344,7 +400,11 @@ pub fn png_interlaced_rgb(img: &Img) -> Vec<u8> {
     ihdr.extend_from_slice(&img.h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 1]);
     png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(&mut out, b"IDAT", &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9));
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9),
+    );
     png_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -353,9 +413,22 @@ pub fn png_interlaced_rgb(img: &Img) -> Vec<u8> {
 
 /// A 16-colour palette: black, white, and 14 distinct hues.
 pub const GIF_PALETTE: [[u8; 3]; 16] = [
-    [0, 0, 0], [255, 255, 255], [230, 30, 30], [30, 200, 30], [30, 30, 230], [240, 240, 40],
-    [240, 130, 20], [150, 40, 200], [20, 200, 200], [200, 20, 140], [120, 80, 40], [128, 128, 128],
-    [60, 60, 60], [190, 190, 190], [100, 160, 60], [250, 180, 200],
+    [0, 0, 0],
+    [255, 255, 255],
+    [230, 30, 30],
+    [30, 200, 30],
+    [30, 30, 230],
+    [240, 240, 40],
+    [240, 130, 20],
+    [150, 40, 200],
+    [20, 200, 200],
+    [200, 20, 140],
+    [120, 80, 40],
+    [128, 128, 128],
+    [60, 60, 60],
+    [190, 190, 190],
+    [100, 160, 60],
+    [250, 180, 200],
 ];
 
 pub struct GifFrame {
@@ -371,8 +444,20 @@ pub struct GifFrame {
 
 /// A frame filled by `f(x, y) -> palette index`.
 pub fn gif_frame(left: u16, top: u16, w: u16, h: u16, f: impl Fn(u32, u32) -> u8) -> GifFrame {
-    let indices = (0..h as u32).flat_map(|y| (0..w as u32).map(move |x| (y, x))).map(|(y, x)| f(x, y)).collect();
-    GifFrame { left, top, w, h, indices, delay: 10, dispose: gif::DisposalMethod::Keep, transparent: None }
+    let indices = (0..h as u32)
+        .flat_map(|y| (0..w as u32).map(move |x| (y, x)))
+        .map(|(y, x)| f(x, y))
+        .collect();
+    GifFrame {
+        left,
+        top,
+        w,
+        h,
+        indices,
+        delay: 10,
+        dispose: gif::DisposalMethod::Keep,
+        transparent: None,
+    }
 }
 
 pub fn gif(w: u16, h: u16, frames: &[GifFrame], repeat: Option<gif::Repeat>) -> Vec<u8> {
@@ -416,34 +501,70 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
     // JPEG: the bundled photo, sizes at the policy's edges, modes and colour models.
     let landscape = photo(800, 600, 1, 6);
     add("photo_landscape_800x600.jpg", jpeg(&landscape, 82, |_| {}));
-    add("photo_portrait_600x900.jpg", jpeg(&photo(600, 900, 2, 6), 82, |_| {}));
-    add("size_512x512_min.jpg", jpeg(&photo(512, 512, 3, 0), 70, |_| {}));
-    add("size_1024x1024_max.jpg", jpeg(&photo(1024, 1024, 4, 0), 60, |_| {}));
-    add("size_511x700_too_small.jpg", jpeg(&photo(511, 700, 5, 0), 50, |_| {}));
-    add("size_1025x800_too_large.jpg", jpeg(&photo(1025, 800, 6, 0), 50, |_| {}));
-    add("jpeg_progressive_700x700.jpg", jpeg(&photo(700, 700, 7, 6), 80, |e| e.set_progressive(true)));
+    add(
+        "photo_portrait_600x900.jpg",
+        jpeg(&photo(600, 900, 2, 6), 82, |_| {}),
+    );
+    add(
+        "size_512x512_min.jpg",
+        jpeg(&photo(512, 512, 3, 0), 70, |_| {}),
+    );
+    add(
+        "size_1024x1024_max.jpg",
+        jpeg(&photo(1024, 1024, 4, 0), 60, |_| {}),
+    );
+    add(
+        "size_511x700_too_small.jpg",
+        jpeg(&photo(511, 700, 5, 0), 50, |_| {}),
+    );
+    add(
+        "size_1025x800_too_large.jpg",
+        jpeg(&photo(1025, 800, 6, 0), 50, |_| {}),
+    );
+    add(
+        "jpeg_progressive_700x700.jpg",
+        jpeg(&photo(700, 700, 7, 6), 80, |e| e.set_progressive(true)),
+    );
     add(
         "jpeg_optimized_huffman_700x700.jpg",
-        jpeg(&photo(700, 700, 8, 6), 80, |e| e.set_optimized_huffman_tables(true)),
+        jpeg(&photo(700, 700, 8, 6), 80, |e| {
+            e.set_optimized_huffman_tables(true)
+        }),
     );
     add(
         "jpeg_restart_interval_600x600.jpg",
         jpeg(&photo(600, 600, 9, 6), 80, |e| e.set_restart_interval(4)),
     );
     let gray = photo(600, 600, 10, 4);
-    let luma = Img { w: 600, h: 600, c: 1, data: gray.data.chunks_exact(3).map(|p| p[1]).collect() };
+    let luma = Img {
+        w: 600,
+        h: 600,
+        c: 1,
+        data: gray.data.chunks_exact(3).map(|p| p[1]).collect(),
+    };
     add("jpeg_gray_600x600.jpg", jpeg(&luma, 80, |_| {}));
-    add("jpeg_cmyk_600x600.jpg", jpeg(&cmyk_quadrants(600), 85, |_| {}));
+    add(
+        "jpeg_cmyk_600x600.jpg",
+        jpeg(&cmyk_quadrants(600), 85, |_| {}),
+    );
     let mut ycck = Vec::new();
     jpeg_encoder::Encoder::new(&mut ycck, 85)
-        .encode(&cmyk_quadrants(600).data, 600, 600, jpeg_encoder::ColorType::CmykAsYcck)
+        .encode(
+            &cmyk_quadrants(600).data,
+            600,
+            600,
+            jpeg_encoder::ColorType::CmykAsYcck,
+        )
         .unwrap();
     add("jpeg_ycck_600x600.jpg", ycck);
     add(
         "jpeg_exif_gps_comment_640x640.jpg",
         insert_segments(
             &jpeg(&photo(640, 640, 11, 4), 80, |_| {}),
-            &[exif_app1(Some(1), true), (0xFE, b"secret comment: 221B Baker Street".to_vec())],
+            &[
+                exif_app1(Some(1), true),
+                (0xFE, b"secret comment: 221B Baker Street".to_vec()),
+            ],
         ),
     );
     // EXIF orientations 1-8 of the asymmetric picture.
@@ -459,43 +580,117 @@ pub fn all() -> Vec<(String, Vec<u8>)> {
     let rgba = with_alpha(&smooth, circle_alpha(600, 600));
     use png::{BitDepth as D, ColorType as C};
     add("png_rgb8_600x600.png", png(&smooth, C::Rgb, D::Eight, &[]));
-    add("png_rgba8_circle_600x600.png", png(&rgba, C::Rgba, D::Eight, &[]));
-    add("png_rgba8_all_opaque_600x600.png", png(&with_alpha(&smooth, |_, _| 255), C::Rgba, D::Eight, &[]));
+    add(
+        "png_rgba8_circle_600x600.png",
+        png(&rgba, C::Rgba, D::Eight, &[]),
+    );
+    add(
+        "png_rgba8_all_opaque_600x600.png",
+        png(&with_alpha(&smooth, |_, _| 255), C::Rgba, D::Eight, &[]),
+    );
     let g: Vec<u8> = smooth.data.chunks_exact(3).map(|p| p[0]).collect();
-    add("png_gray8_600x600.png", png_with(600, 600, C::Grayscale, D::Eight, &g, None, None, &[]));
-    let ga: Vec<u8> = g.iter().zip(rgba.data.chunks_exact(4)).flat_map(|(&l, p)| [l, p[3]]).collect();
-    add("png_gray_alpha8_600x600.png", png_with(600, 600, C::GrayscaleAlpha, D::Eight, &ga, None, None, &[]));
+    add(
+        "png_gray8_600x600.png",
+        png_with(600, 600, C::Grayscale, D::Eight, &g, None, None, &[]),
+    );
+    let ga: Vec<u8> = g
+        .iter()
+        .zip(rgba.data.chunks_exact(4))
+        .flat_map(|(&l, p)| [l, p[3]])
+        .collect();
+    add(
+        "png_gray_alpha8_600x600.png",
+        png_with(600, 600, C::GrayscaleAlpha, D::Eight, &ga, None, None, &[]),
+    );
     let rgb16: Vec<u8> = smooth.data.iter().flat_map(|&b| [b, b]).collect();
-    add("png_rgb16_600x600.png", png_with(600, 600, C::Rgb, D::Sixteen, &rgb16, None, None, &[]));
+    add(
+        "png_rgb16_600x600.png",
+        png_with(600, 600, C::Rgb, D::Sixteen, &rgb16, None, None, &[]),
+    );
     let palette: Vec<u8> = GIF_PALETTE.iter().flatten().copied().collect();
-    let idx: Vec<u8> = (0..600 * 600u32).map(|i| tiles(40, 0)(i % 600, i / 600)).collect();
-    add("png_palette_600x600.png", png_with(600, 600, C::Indexed, D::Eight, &idx, Some(&palette), None, &[]));
-    let idx_t: Vec<u8> = idx.iter().enumerate().map(|(i, &p)| if (i % 600) < 100 { 0 } else { p }).collect();
+    let idx: Vec<u8> = (0..600 * 600u32)
+        .map(|i| tiles(40, 0)(i % 600, i / 600))
+        .collect();
+    add(
+        "png_palette_600x600.png",
+        png_with(
+            600,
+            600,
+            C::Indexed,
+            D::Eight,
+            &idx,
+            Some(&palette),
+            None,
+            &[],
+        ),
+    );
+    let idx_t: Vec<u8> = idx
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| if (i % 600) < 100 { 0 } else { p })
+        .collect();
     let mut trns = vec![255u8; 16];
     trns[0] = 0;
     add(
         "png_palette_trns_600x600.png",
-        png_with(600, 600, C::Indexed, D::Eight, &idx_t, Some(&palette), Some(&trns), &[]),
+        png_with(
+            600,
+            600,
+            C::Indexed,
+            D::Eight,
+            &idx_t,
+            Some(&palette),
+            Some(&trns),
+            &[],
+        ),
     );
-    add("png_interlaced_rgb8_600x600.png", png_interlaced_rgb(&smooth));
+    add(
+        "png_interlaced_rgb8_600x600.png",
+        png_interlaced_rgb(&smooth),
+    );
     add(
         "png_exif_orientation6_text_600x520.png",
         png(
             &quadrants_small().stored_for_orientation(6),
             C::Rgb,
             D::Eight,
-            &[(b"eXIf", exif_tiff(Some(6), true)), (b"tEXt", b"Comment\0secret text".to_vec())],
+            &[
+                (b"eXIf", exif_tiff(Some(6), true)),
+                (b"tEXt", b"Comment\0secret text".to_vec()),
+            ],
         ),
     );
 
     // GIF: still, transparent, a first frame smaller than the screen, animated.
-    add("gif_still_600x600.gif", gif(600, 600, &[gif_frame(0, 0, 600, 600, tiles(50, 0))], None));
-    let mut t = gif_frame(0, 0, 600, 600, |x, y| if x < 150 { 0 } else { tiles(50, 3)(x, y) });
+    add(
+        "gif_still_600x600.gif",
+        gif(600, 600, &[gif_frame(0, 0, 600, 600, tiles(50, 0))], None),
+    );
+    let mut t = gif_frame(
+        0,
+        0,
+        600,
+        600,
+        |x, y| if x < 150 { 0 } else { tiles(50, 3)(x, y) },
+    );
     t.transparent = Some(0);
     add("gif_transparent_600x600.gif", gif(600, 600, &[t], None));
-    add("gif_small_first_frame_600x600.gif", gif(600, 600, &[gif_frame(100, 100, 300, 300, tiles(30, 5))], None));
-    let anim: Vec<GifFrame> = (0..3).map(|i| gif_frame(0, 0, 600, 600, tiles(60, i * 4))).collect();
-    add("gif_animated_3_frames_600x600.gif", gif(600, 600, &anim, Some(gif::Repeat::Infinite)));
+    add(
+        "gif_small_first_frame_600x600.gif",
+        gif(
+            600,
+            600,
+            &[gif_frame(100, 100, 300, 300, tiles(30, 5))],
+            None,
+        ),
+    );
+    let anim: Vec<GifFrame> = (0..3)
+        .map(|i| gif_frame(0, 0, 600, 600, tiles(60, i * 4)))
+        .collect();
+    add(
+        "gif_animated_3_frames_600x600.gif",
+        gif(600, 600, &anim, Some(gif::Repeat::Infinite)),
+    );
     v
 }
 
@@ -508,6 +703,13 @@ pub fn quadrants_small() -> Img {
 /// A CMYK image (ink amounts, 0 = none) of four quadrants: cyan, magenta, yellow, and
 /// red (magenta + yellow). Shown as RGB they must come out cyan, magenta, yellow, red.
 pub fn cmyk_quadrants(side: u32) -> Img {
-    const INK: [[u8; 4]; 4] = [[255, 0, 0, 0], [0, 255, 0, 0], [0, 0, 255, 0], [0, 255, 255, 0]];
-    Img::new(side, side, 4, |x, y| INK[(y >= side / 2) as usize * 2 + (x >= side / 2) as usize])
+    const INK: [[u8; 4]; 4] = [
+        [255, 0, 0, 0],
+        [0, 255, 0, 0],
+        [0, 0, 255, 0],
+        [0, 255, 255, 0],
+    ];
+    Img::new(side, side, 4, |x, y| {
+        INK[(y >= side / 2) as usize * 2 + (x >= side / 2) as usize]
+    })
 }

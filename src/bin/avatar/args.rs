@@ -34,7 +34,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match cmd.as_str() {
         "render" => parse_render(rest).map(Command::Render),
         "probe" => match rest {
-            [input] => Ok(Command::Probe { input: input.clone() }),
+            [input] => Ok(Command::Probe {
+                input: input.clone(),
+            }),
             _ => Err("probe takes exactly one INPUT".into()),
         },
         "-h" | "--help" | "help" => Ok(Command::Help),
@@ -111,7 +113,16 @@ mod tests {
         assert_eq!(r.crop, Some(CropBox { x: 1, y: 2, w: 600 }));
         assert_eq!(r.content_type.as_deref(), Some("image/png"));
         let p = r.policy;
-        assert_eq!((p.sizes, p.min_side, p.max_side, p.max_frames, p.jpeg_quality), (vec![64, 32], 10, 99, 3, 70));
+        assert_eq!(
+            (
+                p.sizes,
+                p.min_side,
+                p.max_side,
+                p.max_frames,
+                p.jpeg_quality
+            ),
+            (vec![64, 32], 10, 99, 3, 70)
+        );
     }
 
     #[test]

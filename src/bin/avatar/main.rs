@@ -14,11 +14,12 @@ use avatar_engine::{probe, process, Avatar, Rejection, SourceInfo, Upload};
 use args::{Command, Render, USAGE};
 use json::Json;
 
-/// How a run ended: exit 0 (answered ok), 1 (rejected), or 2 (usage or I/O).
+/// How a run ended: exit 0 (answered ok, or help), 1 (rejected), or 2 (usage or I/O).
 enum Outcome {
     Ok(Json),
     Rejected(Rejection),
     Usage(String),
+    Help,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +46,10 @@ fn main() -> ExitCode {
             println!("{}", json.render());
             ExitCode::from(1)
         }
+        Outcome::Help => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
         Outcome::Usage(msg) => {
             eprintln!("avatar: {msg}\n\n{USAGE}");
             ExitCode::from(2)
@@ -58,10 +63,7 @@ fn run(argv: &[String]) -> Outcome {
         Err(msg) => return Outcome::Usage(msg),
     };
     match command {
-        Command::Help => {
-            println!("{USAGE}");
-            Outcome::Ok(Json::Obj(vec![("ok", Json::Bool(true))]))
-        }
+        Command::Help => Outcome::Help,
         Command::Probe { input } => {
             let limit = avatar_engine::Policy::default().max_input_bytes;
             match read_input(&input, limit) {
@@ -148,7 +150,10 @@ fn probe_json(info: &SourceInfo) -> Json {
     fields.extend([
         ("stored_width", Json::Num(info.stored_width.into())),
         ("stored_height", Json::Num(info.stored_height.into())),
-        ("orientation", Json::Num(info.orientation.exif_value().into())),
+        (
+            "orientation",
+            Json::Num(info.orientation.exif_value().into()),
+        ),
         ("has_alpha", Json::Bool(info.has_alpha)),
     ]);
     Json::Obj(fields)

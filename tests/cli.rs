@@ -1,0 +1,206 @@
+//! The `avatar` command, run as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn avatar(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "one JSON line expected, got {text:?}"
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("avatar-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn render_writes_every_size_and_reports_it() {
+    let dir = tempdir("render");
+    let out = avatar(
+        &[
+            "render",
+            "testdata/photo_landscape_800x600.jpg",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["ok"], true);
+    assert_eq!(
+        v["source"],
+        serde_json::json!({"format":"jpeg","width":800,"height":600,"frames":1})
+    );
+    let renditions = v["renditions"].as_array().unwrap();
+    let sizes: Vec<u64> = renditions
+        .iter()
+        .map(|r| r["size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sizes, [1024, 512, 192, 72, 48, 32, 24]);
+    for r in renditions {
+        let path = r["path"].as_str().unwrap();
+        assert!(path.ends_with(&format!("{}.jpg", r["size"])), "{path}");
+        assert_eq!(
+            std::fs::metadata(path).unwrap().len(),
+            r["bytes"].as_u64().unwrap()
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn render_reads_stdin_with_every_flag() {
+    let dir = tempdir("stdin");
+    let bytes = std::fs::read("testdata/png_rgba8_circle_600x600.png").unwrap();
+    let out = avatar(
+        &[
+            "render",
+            "-",
+            "--out",
+            dir.to_str().unwrap(),
+            "--crop",
+            "50,50,500",
+            "--content-type",
+            "image/png",
+            "--sizes",
+            "128,16",
+            "--min-side",
+            "100",
+            "--max-side",
+            "600",
+            "--max-frames",
+            "1",
+            "--quality",
+            "70",
+        ],
+        Some(&bytes),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["renditions"][0]["format"], "png");
+    assert!(dir.join("128.png").exists() && dir.join("16.png").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rejection_is_json_with_exit_1_and_writes_nothing() {
+    let dir = tempdir("reject");
+    let out = avatar(
+        &[
+            "render",
+            "testdata/size_1025x800_too_large.jpg",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(
+        (v["ok"].as_bool(), v["error"].as_str()),
+        (Some(false), Some("too_large"))
+    );
+    assert!(v["detail"].as_str().unwrap().contains("1025x800"));
+    assert!(!dir.exists());
+    let out = avatar(
+        &[
+            "render",
+            "-",
+            "--out",
+            dir.to_str().unwrap(),
+            "--content-type",
+            "image/jpeg",
+        ],
+        Some(b"GIF89a"),
+    );
+    assert_eq!(json(&out)["error"], "bad_image");
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    for args in [
+        &["render"][..],
+        &["render", "testdata/photo_landscape_800x600.jpg"],
+        &[
+            "render",
+            "testdata/photo_landscape_800x600.jpg",
+            "--out",
+            "x",
+            "--crop",
+            "1,2",
+        ],
+        &[
+            "render",
+            "testdata/photo_landscape_800x600.jpg",
+            "--out",
+            "x",
+            "--nope",
+        ],
+        &["render", "testdata/does-not-exist.jpg", "--out", "x"],
+        &[
+            "render",
+            "testdata/photo_landscape_800x600.jpg",
+            "--out",
+            "testdata/photo_landscape_800x600.jpg/sub",
+        ],
+        &["explode"],
+    ] {
+        let out = avatar(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("avatar:"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn probe_reports_header_facts() {
+    let out = avatar(&["probe", "testdata/orientation_6.jpg"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["width"], 640);
+    assert_eq!(v["stored_width"], 512);
+    assert_eq!(v["orientation"], 6);
+    assert_eq!(v["frames"], 1);
+    let out = avatar(&["probe", "-"], Some(b"nope"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["error"], "bad_image");
+}

@@ -1,0 +1,12 @@
+//! All integration tests, built as one binary (faster to build on two cores).
+
+mod support;
+
+mod cli;
+mod formats;
+mod metadata;
+mod orientation;
+mod placement;
+mod properties;
+mod rejections;
+mod testdata;

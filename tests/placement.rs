@@ -1,0 +1,121 @@
+//! Letterbox and crop, checked on the pixels of the renditions.
+
+use avatar_engine::{process, CropBox, Format, Upload};
+
+use crate::support::generate::{circle_alpha, photo, png, with_alpha};
+use crate::support::{decode_rendition, fixture, near, policy_with};
+
+/// 800x600 → a 800x800 square with 100-pixel black bars above and below; at 1024 the
+/// bars are 128 pixels.
+#[test]
+fn opaque_letterbox_bars_are_black_and_centred() {
+    let avatar = process(
+        &Default::default(),
+        &Upload::new(&fixture("photo_landscape_800x600.jpg")),
+    )
+    .unwrap();
+    let d = decode_rendition(avatar.rendition(1024).unwrap());
+    for x in (0..1024).step_by(37) {
+        for y in [0, 60, 120, 903, 960, 1023] {
+            assert!(
+                near(&d.px(x, y)[..3], &[0, 0, 0], 10),
+                "bar pixel ({x},{y}) is {:?}",
+                d.px(x, y)
+            );
+        }
+        for y in [140, 512, 880] {
+            assert!(
+                d.px(x, y)[..3].iter().any(|&c| c > 20),
+                "picture pixel ({x},{y}) is black"
+            );
+        }
+    }
+}
+
+#[test]
+fn letterbox_background_colour_is_configurable() {
+    let policy = policy_with(|p| p.background = [255, 255, 255]);
+    let avatar = process(
+        &policy,
+        &Upload::new(&fixture("photo_portrait_600x900.jpg")),
+    )
+    .unwrap();
+    let d = decode_rendition(avatar.rendition(512).unwrap());
+    // 600x900 on 900: bars of 150 on each side, 85 at 512.
+    for (x, y) in [(5, 5), (60, 256), (450, 500), (506, 10)] {
+        assert!(
+            near(&d.px(x, y)[..3], &[255, 255, 255], 10),
+            "({x},{y}) is {:?}",
+            d.px(x, y)
+        );
+    }
+}
+
+/// A transparent source gets transparent bars.
+#[test]
+fn transparent_letterbox_bars_are_transparent() {
+    let img = with_alpha(&photo(700, 560, 3, 0), circle_alpha(700, 560));
+    let bytes = png(&img, png::ColorType::Rgba, png::BitDepth::Eight, &[]);
+    let avatar = process(&Default::default(), &Upload::new(&bytes)).unwrap();
+    let r = avatar.rendition(1024).unwrap();
+    assert_eq!(r.format, Format::Png);
+    let d = decode_rendition(r);
+    // 700x560 on 700: 70-pixel bars; at 1024, ~102.
+    for x in (0..1024).step_by(50) {
+        assert_eq!(d.px(x, 20)[3], 0, "top bar at x={x}");
+        assert_eq!(d.px(x, 1010)[3], 0, "bottom bar at x={x}");
+    }
+    assert_eq!(d.px(512, 512)[3], 255);
+}
+
+/// A crop box gives no bars and exactly the chosen region.
+#[test]
+fn crop_box_replaces_the_letterbox() {
+    let bytes = fixture("photo_landscape_800x600.jpg");
+    let upload = Upload::new(&bytes).with_crop(CropBox {
+        x: 100,
+        y: 0,
+        w: 600,
+    });
+    let avatar = process(&Default::default(), &upload).unwrap();
+    let d = decode_rendition(avatar.rendition(1024).unwrap());
+    for (x, y) in [(512, 3), (512, 1020), (3, 512), (1020, 512)] {
+        assert!(
+            d.px(x, y)[..3].iter().any(|&c| c > 20),
+            "({x},{y}) looks like a bar"
+        );
+    }
+}
+
+#[test]
+fn crop_box_outside_the_image_is_invalid_arguments() {
+    let bytes = fixture("photo_landscape_800x600.jpg");
+    for c in [
+        CropBox {
+            x: 201,
+            y: 0,
+            w: 600,
+        },
+        CropBox { x: 0, y: 0, w: 601 },
+        CropBox { x: 0, y: 0, w: 0 },
+        CropBox {
+            x: u32::MAX,
+            y: u32::MAX,
+            w: u32::MAX,
+        },
+        CropBox {
+            x: 1,
+            y: 1,
+            w: u32::MAX - 1,
+        },
+    ] {
+        let e = process(&Default::default(), &Upload::new(&bytes).with_crop(c)).unwrap_err();
+        assert_eq!(e.code(), "invalid_arguments", "{c:?}");
+    }
+    assert_eq!(
+        CropBox::from_parts(Some(1), Some(2), None)
+            .unwrap_err()
+            .code(),
+        "invalid_arguments"
+    );
+}
