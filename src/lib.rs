@@ -50,6 +50,11 @@ pub mod resize;
 mod sniff;
 mod upload;
 
+/// The README's Rust examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use error::{Rejection, RejectionKind};
 pub use orient::Orientation;
 pub use pipeline::{process, Avatar, Rendition};
