@@ -31,10 +31,20 @@ fn inputs() -> Vec<(String, PathBuf)> {
     if let Ok(dir) = std::fs::read_dir(root.join("../shared/bench-inputs")) {
         let mut real: Vec<PathBuf> = dir
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("jpg" | "png" | "gif")))
+            .filter(|p| {
+                matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("jpg" | "png" | "gif")
+                )
+            })
             .collect();
         real.sort();
-        v.extend(real.into_iter().map(|p| (format!("shared/{}", p.file_name().unwrap().to_string_lossy()), p)));
+        v.extend(real.into_iter().map(|p| {
+            (
+                format!("shared/{}", p.file_name().unwrap().to_string_lossy()),
+                p,
+            )
+        }));
     }
     v
 }

@@ -131,3 +131,26 @@ fn truncated_files_are_refused() {
         }
     }
 }
+
+/// A GIF whose only frame claims 65535x65535 on a 600x600 screen: the frame is never
+/// trusted for allocation (the decoder's memory limit refuses it).
+#[test]
+fn gif_frame_larger_than_screen_is_refused_not_allocated() {
+    let gif = |left: u16, w: u16, h: u16| {
+        let mut g = b"GIF89a".to_vec();
+        g.extend_from_slice(&600u16.to_le_bytes());
+        g.extend_from_slice(&600u16.to_le_bytes());
+        g.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+        g.push(0x2C);
+        for v in [left, 0, w, h] {
+            g.extend_from_slice(&v.to_le_bytes());
+        }
+        g.extend_from_slice(&[0, 2, 2, 0x44, 0x01, 0, 0x3B]);
+        g
+    };
+    assert_eq!(code(&Policy::default(), &gif(0, 65535, 65535)), "bad_image");
+    // A frame wholly outside the screen draws nothing: the result is a transparent
+    // square or a decode error, never a panic or an out-of-screen write.
+    let c = code(&Policy::default(), &gif(60000, 10, 10));
+    assert!(c == "ok" || c == "bad_image", "{c}");
+}
