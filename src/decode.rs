@@ -4,7 +4,7 @@
 //! disagrees (a second frame header, a lying IHDR) is `bad_image`. Output is always
 //! 8-bit sRGB-ordered RGB or RGBA.
 
-mod gif;
+pub(crate) mod gif;
 mod jpeg;
 mod png;
 

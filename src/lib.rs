@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod alloc;
+mod animate;
 mod canvas;
 mod decode;
 mod encode;

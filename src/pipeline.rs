@@ -2,11 +2,12 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::canvas::compose;
 use crate::decode::{decode, decode_budget};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
-use crate::geometry::place;
+use crate::geometry::{place, Placement};
 use crate::policy::Policy;
 use crate::probe::{probe_capped, SourceInfo};
 use crate::resize::render_all;
@@ -19,8 +20,10 @@ use crate::upload::Upload;
 pub struct Rendition {
     /// Side in pixels.
     pub size: u32,
-    /// JPEG for opaque sources, PNG when any pixel is transparent.
+    /// JPEG for opaque stills, PNG when any pixel is transparent, GIF for animations.
     pub format: Format,
+    /// Frames in the file: 1 for stills, the source's frame count for animations.
+    pub frames: u32,
     /// The encoded file, with no metadata.
     pub bytes: Vec<u8>,
 }
@@ -31,17 +34,28 @@ pub struct Rendition {
 pub struct Avatar {
     /// The header facts of the upload.
     pub source: SourceInfo,
-    /// One rendition per [`Policy::sizes`] entry, in that order.
+    /// One rendition per [`Policy::sizes`] entry, in that order: animated GIFs for an
+    /// animated source, stills otherwise.
     pub renditions: Vec<Rendition>,
+    /// For an animated source with [`Policy::still_posters`]: the first frame as a
+    /// still rendition per size. Empty otherwise.
+    pub posters: Vec<Rendition>,
 }
 
 impl Avatar {
-    /// Whether the renditions carry transparency (some source pixel is not opaque, or
-    /// letterbox bars were added to such an image).
+    /// Whether the still renditions carry transparency (some source pixel is not
+    /// opaque), i.e. are PNG rather than JPEG.
     pub fn transparent(&self) -> bool {
         self.renditions
             .first()
             .is_some_and(|r| r.format == Format::Png)
+    }
+
+    /// Whether the renditions are animated GIFs.
+    pub fn is_animated(&self) -> bool {
+        self.renditions
+            .first()
+            .is_some_and(|r| r.format == Format::Gif)
     }
 
     /// The rendition of side `size`, if the policy asked for it.
@@ -110,12 +124,50 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     }
     let placement = place(info.width, info.height, upload.crop)?;
 
-    let pixels = decode(bytes, &info)?;
+    if info.format == Format::Gif && info.frames > 1 {
+        let files = render_animated(bytes, &info, &placement, policy)?;
+        let renditions = policy
+            .sizes
+            .iter()
+            .zip(files)
+            .map(|(&size, (bytes, frames))| Rendition {
+                size,
+                format: Format::Gif,
+                frames,
+                bytes,
+            })
+            .collect();
+        let posters = if policy.still_posters {
+            render_still(bytes, &info, &placement, policy)?
+        } else {
+            Vec::new()
+        };
+        return Ok(Avatar {
+            source: info,
+            renditions,
+            posters,
+        });
+    }
+    Ok(Avatar {
+        source: info,
+        renditions: render_still(bytes, &info, &placement, policy)?,
+        posters: Vec::new(),
+    })
+}
+
+/// Decode (first frame), orient + place, resize every size, encode as JPEG or PNG.
+fn render_still(
+    bytes: &[u8],
+    info: &SourceInfo,
+    placement: &Placement,
+    policy: &Policy,
+) -> Result<Vec<Rendition>, Rejection> {
+    let pixels = decode(bytes, info)?;
     let alpha = pixels.has_transparency();
     let square = compose(
         &pixels,
         info.orientation,
-        &placement,
+        placement,
         alpha,
         policy.background,
     )?;
@@ -124,7 +176,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     let encoded = render_all(&square, &policy.sizes, policy.filter, |r| {
         encode(r, format, policy.jpeg_quality)
     });
-    let renditions = policy
+    policy
         .sizes
         .iter()
         .zip(encoded)
@@ -132,14 +184,11 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
             Ok(Rendition {
                 size,
                 format,
+                frames: 1,
                 bytes: bytes?,
             })
         })
-        .collect::<Result<_, Rejection>>()?;
-    Ok(Avatar {
-        source: info,
-        renditions,
-    })
+        .collect()
 }
 
 fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
@@ -167,10 +216,14 @@ fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
 /// with its encoded output (bounded by its raw size).
 pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo) -> u64 {
     let square = u64::from(info.width.max(info.height)).pow(2) * 4;
+    let mut per_pixel = 4 * 2;
+    if info.format == Format::Gif && info.frames > 1 {
+        per_pixel += BYTES_PER_OUTPUT_PIXEL;
+    }
     let renditions: u64 = policy
         .sizes
         .iter()
-        .map(|&s| u64::from(s).pow(2) * 4 * 2)
+        .map(|&s| u64::from(s).pow(2) * per_pixel)
         .sum();
     decode_budget(info)
         .saturating_add(square)

@@ -62,6 +62,12 @@ pub struct Policy {
     pub background: [u8; 3],
     /// Resampling filter. Default: [`Filter::Lanczos3`].
     pub filter: Filter,
+    /// For an animated GIF, also produce a still poster set: the first frame at every
+    /// size, as PNG/JPEG (like Mastodon's `avatar_static`), in
+    /// [`Avatar::posters`](crate::Avatar::posters), for clients that turn animation
+    /// off. Default: `true` — it costs about one still job, a few percent of the
+    /// animated one.
+    pub still_posters: bool,
 }
 
 impl Default for Policy {
@@ -76,6 +82,7 @@ impl Default for Policy {
             max_alloc: 256 << 20,
             background: [0, 0, 0],
             filter: Filter::Lanczos3,
+            still_posters: true,
         }
     }
 }

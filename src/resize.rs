@@ -163,7 +163,7 @@ pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, 
     })
 }
 
-fn filter_type(filter: Filter) -> FilterType {
+pub(crate) fn filter_type(filter: Filter) -> FilterType {
     match filter {
         Filter::Lanczos3 => FilterType::Lanczos3,
         Filter::CatmullRom => FilterType::CatmullRom,

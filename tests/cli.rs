@@ -204,3 +204,43 @@ fn probe_reports_header_facts() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json(&out)["error"], "bad_image");
 }
+
+#[test]
+fn animated_gif_reports_frames_and_writes_posters() {
+    let dir = tempdir("anim");
+    let out = avatar(
+        &[
+            "render",
+            "testdata/gif_animated_3_frames_600x600.gif",
+            "--out",
+            dir.to_str().unwrap(),
+            "--sizes",
+            "64,16",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["animated"], true);
+    assert_eq!(v["source"]["frames"], 3);
+    for r in v["renditions"].as_array().unwrap() {
+        assert_eq!(
+            (r["format"].as_str(), r["frames"].as_u64()),
+            (Some("gif"), Some(3))
+        );
+    }
+    let posters: Vec<&str> = v["posters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(posters[0].ends_with("64.still.jpg"), "{posters:?}");
+    assert!(dir.join("64.gif").exists() && dir.join("16.still.jpg").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}

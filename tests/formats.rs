@@ -32,7 +32,7 @@ const RENDERABLE: &[(&str, Format)] = &[
     ("gif_still_600x600.gif", Format::Jpeg),
     ("gif_transparent_600x600.gif", Format::Png),
     ("gif_small_first_frame_600x600.gif", Format::Png),
-    ("gif_animated_3_frames_600x600.gif", Format::Jpeg),
+    ("gif_animated_3_frames_600x600.gif", Format::Gif),
 ];
 
 #[test]
@@ -47,6 +47,7 @@ fn every_fixture_gives_every_size_exactly() {
             decode_rendition(r);
         }
         assert_eq!(avatar.transparent(), format == Format::Png, "{name}");
+        assert_eq!(avatar.is_animated(), format == Format::Gif, "{name}");
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod animation;
 mod cli;
 mod formats;
 mod metadata;

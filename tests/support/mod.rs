@@ -77,6 +77,15 @@ pub fn decode(bytes: &[u8], format: Format) -> Decoded {
                 rgba,
             }
         }
+        Format::Gif => {
+            let anim = gifref::decode(bytes);
+            let (rgba, _) = anim.frames.into_iter().next().expect("a GIF frame");
+            Decoded {
+                w: anim.w as u32,
+                h: anim.h as u32,
+                rgba,
+            }
+        }
         other => panic!("no test decoder for {other}"),
     }
 }
@@ -124,3 +133,5 @@ pub const CODES: [&str; 6] = [
     "invalid_arguments",
     "internal_error",
 ];
+
+pub mod gifref;

@@ -9,7 +9,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use avatar_engine::{probe, process, Avatar, Rejection, SourceInfo, Upload};
+use avatar_engine::{probe, process, Avatar, Rejection, Rendition, SourceInfo, Upload};
 
 use args::{Command, Render, USAGE};
 use json::Json;
@@ -91,7 +91,7 @@ fn render(r: &Render) -> Outcome {
         Err(rej) => return Outcome::Rejected(rej),
     };
     match write_renditions(&avatar, &r.out) {
-        Ok(paths) => Outcome::Ok(render_json(&avatar, &paths)),
+        Ok(written) => Outcome::Ok(render_json(&avatar, &written)),
         Err(msg) => Outcome::Usage(msg),
     }
 }
@@ -110,15 +110,28 @@ fn read_input(input: &str, limit: usize) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// Writes every rendition as `DIR/<size>.<ext>`, each through a temporary file and a
-/// rename, so a reader never sees a half-written file.
-fn write_renditions(avatar: &Avatar, dir: &Path) -> Result<Vec<PathBuf>, String> {
+/// Written files: one per rendition, then one per still poster.
+struct Written {
+    renditions: Vec<PathBuf>,
+    posters: Vec<PathBuf>,
+}
+
+/// Writes every rendition as `DIR/<size>.<ext>` and every poster as
+/// `DIR/<size>.still.<ext>`, each through a temporary file and a rename, so a reader
+/// never sees a half-written file.
+fn write_renditions(avatar: &Avatar, dir: &Path) -> Result<Written, String> {
     fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    avatar
-        .renditions
+    Ok(Written {
+        renditions: write_all(&avatar.renditions, dir, "")?,
+        posters: write_all(&avatar.posters, dir, ".still")?,
+    })
+}
+
+fn write_all(renditions: &[Rendition], dir: &Path, infix: &str) -> Result<Vec<PathBuf>, String> {
+    renditions
         .iter()
         .map(|r| {
-            let path = dir.join(format!("{}.{}", r.size, r.format.extension()));
+            let path = dir.join(format!("{}{infix}.{}", r.size, r.format.extension()));
             let tmp = dir.join(format!(".{}.{}.tmp", r.size, std::process::id()));
             let write = || -> io::Result<()> {
                 let mut f = fs::File::create(&tmp)?;
@@ -159,23 +172,39 @@ fn probe_json(info: &SourceInfo) -> Json {
     Json::Obj(fields)
 }
 
-fn render_json(avatar: &Avatar, paths: &[PathBuf]) -> Json {
-    let renditions = avatar
-        .renditions
-        .iter()
-        .zip(paths)
-        .map(|(r, p)| {
-            Json::Obj(vec![
-                ("size", Json::Num(r.size.into())),
-                ("format", Json::Str(r.format.name().into())),
-                ("path", Json::Str(p.display().to_string())),
-                ("bytes", Json::Num(r.bytes.len() as u64)),
-            ])
-        })
-        .collect();
-    Json::Obj(vec![
+fn renditions_json(renditions: &[Rendition], paths: &[PathBuf]) -> Json {
+    Json::Arr(
+        renditions
+            .iter()
+            .zip(paths)
+            .map(|(r, p)| {
+                Json::Obj(vec![
+                    ("size", Json::Num(r.size.into())),
+                    ("format", Json::Str(r.format.name().into())),
+                    ("frames", Json::Num(r.frames.into())),
+                    ("path", Json::Str(p.display().to_string())),
+                    ("bytes", Json::Num(r.bytes.len() as u64)),
+                ])
+            })
+            .collect(),
+    )
+}
+
+fn render_json(avatar: &Avatar, written: &Written) -> Json {
+    let mut fields = vec![
         ("ok", Json::Bool(true)),
         ("source", Json::Obj(source_fields(&avatar.source))),
-        ("renditions", Json::Arr(renditions)),
-    ])
+        ("animated", Json::Bool(avatar.is_animated())),
+        (
+            "renditions",
+            renditions_json(&avatar.renditions, &written.renditions),
+        ),
+    ];
+    if !avatar.posters.is_empty() {
+        fields.push((
+            "posters",
+            renditions_json(&avatar.posters, &written.posters),
+        ));
+    }
+    Json::Obj(fields)
 }

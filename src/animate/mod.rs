@@ -1,0 +1,129 @@
+//! Animated renditions: an animated GIF in, one animated GIF per size out.
+//!
+//! Streams frame by frame — memory is bounded by the canvas and the sizes, never by
+//! the frame count. For each source frame: composite it as a browser shows it
+//! ([`GifFrames`]), place it on the square (the same crop or letterbox for every frame,
+//! transparent bars), take the frame's palette once, then in parallel for every size
+//! resize, map to the palette and hand the frame to that size's [`AnimatedGif`] writer,
+//! which writes only the rectangle that changed.
+
+mod palette;
+mod writer;
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer};
+use rayon::prelude::*;
+
+use crate::alloc::try_zeroed;
+use crate::canvas::compose;
+use crate::decode::gif::GifFrames;
+use crate::decode::Pixels;
+use crate::error::Rejection;
+use crate::geometry::Placement;
+use crate::orient::Orientation;
+use crate::policy::Policy;
+use crate::probe::SourceInfo;
+use crate::resize::filter_type;
+
+use palette::{Mapper, Palette};
+use writer::AnimatedGif;
+
+/// Bytes one size's streaming state holds per pixel: resized RGBA (4), three colour
+/// planes of the frame differ (3 × 4) and two index planes (2).
+pub(crate) const BYTES_PER_OUTPUT_PIXEL: u64 = 4 + 12 + 2;
+
+/// Renders every size of an animated GIF, returning each size's file and frame count.
+pub(crate) fn render_animated(
+    bytes: &[u8],
+    info: &SourceInfo,
+    placement: &Placement,
+    policy: &Policy,
+) -> Result<Vec<(Vec<u8>, u32)>, Rejection> {
+    let mut frames = GifFrames::new(bytes, info)?;
+    let repeat = frames.repeat();
+    let mut sizes: Vec<SizeJob> = policy
+        .sizes
+        .iter()
+        .map(|&side| SizeJob::new(side, repeat))
+        .collect::<Result<_, _>>()?;
+    let filter = filter_type(policy.filter);
+    let mut count = 0u32;
+    while let Some(timing) = frames.next_frame()? {
+        count += 1;
+        if count > policy.max_frames {
+            return Err(Rejection::new(
+                crate::RejectionKind::TooManyFrames,
+                format!("GIF has more than {} frames", policy.max_frames),
+            ));
+        }
+        let screen = Pixels {
+            width: frames.width,
+            height: frames.height,
+            channels: 4,
+            data: std::mem::take(&mut frames.screen),
+        };
+        let square = compose(&screen, Orientation::Normal, placement, true, [0; 3]);
+        frames.screen = screen.data;
+        let square = square?;
+        let palette = Palette::of_screen(&frames.screen);
+        sizes
+            .par_iter_mut()
+            .map(|job| job.push(&square, &palette, timing.delay, filter))
+            .collect::<Result<(), Rejection>>()?;
+    }
+    sizes
+        .into_iter()
+        .map(|job| job.finish().map(|b| (b, count)))
+        .collect()
+}
+
+/// One output size: its resizer, buffers and writer.
+struct SizeJob {
+    side: u32,
+    resizer: Resizer,
+    rgba: Vec<u8>,
+    indices: Vec<u8>,
+    out: AnimatedGif,
+}
+
+impl SizeJob {
+    fn new(side: u32, repeat: gif::Repeat) -> Result<Self, Rejection> {
+        let n = side as usize * side as usize;
+        Ok(SizeJob {
+            side,
+            resizer: Resizer::new(),
+            rgba: try_zeroed(n * 4, "animated rendition frame")?,
+            indices: try_zeroed(n, "animated rendition indices")?,
+            out: AnimatedGif::new(side, repeat)?,
+        })
+    }
+
+    fn push(
+        &mut self,
+        square: &crate::canvas::Square,
+        palette: &Palette,
+        delay: u16,
+        filter: fast_image_resize::FilterType,
+    ) -> Result<(), Rejection> {
+        let internal = |e: &dyn std::fmt::Display| Rejection::internal(format!("resize: {e}"));
+        if square.side == self.side {
+            self.rgba.copy_from_slice(&square.data);
+        } else {
+            let from = ImageRef::new(square.side, square.side, &square.data, PixelType::U8x4)
+                .map_err(|e| internal(&e))?;
+            let mut to =
+                Image::from_slice_u8(self.side, self.side, &mut self.rgba, PixelType::U8x4)
+                    .map_err(|e| internal(&e))?;
+            let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
+            self.resizer
+                .resize(&from, &mut to, &options)
+                .map_err(|e| internal(&e))?;
+        }
+        Mapper::new(palette).map(&self.rgba, &mut self.indices);
+        self.out.push(&self.indices, palette, delay)
+    }
+
+    fn finish(self) -> Result<Vec<u8>, Rejection> {
+        self.out.finish()
+    }
+}

@@ -1,0 +1,237 @@
+//! One animated GIF being written, one frame behind the frames it is given.
+//!
+//! Every output frame shows exactly the mapped source frame. To keep files small, a
+//! frame is written as the bounding rectangle of the pixels that differ from what is
+//! already on screen, with unchanged pixels inside it set to the transparent index
+//! (long runs that LZW compresses to almost nothing). A pixel that must become
+//! transparent again cannot be drawn: the *previous* frame is then disposed to
+//! background over a rectangle grown to cover every such pixel. Deciding that needs
+//! the next frame, so each frame is written when its successor arrives.
+
+use gif::{DisposalMethod, Encoder, Frame, Repeat};
+
+use super::palette::Palette;
+use crate::alloc::{try_with_capacity, try_zeroed};
+use crate::error::Rejection;
+
+/// A rectangle in output pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rect {
+    x0: usize,
+    y0: usize,
+    x1: usize, // exclusive
+    y1: usize, // exclusive
+}
+
+impl Rect {
+    fn union(self, o: Rect) -> Rect {
+        Rect {
+            x0: self.x0.min(o.x0),
+            y0: self.y0.min(o.y0),
+            x1: self.x1.max(o.x1),
+            y1: self.y1.max(o.y1),
+        }
+    }
+}
+
+/// The bounding box of the pixels where `hit(i)` holds, on a `side`-wide grid.
+fn bbox(side: usize, len: usize, hit: impl Fn(usize) -> bool) -> Option<Rect> {
+    let mut r: Option<Rect> = None;
+    for y in 0..len / side {
+        let row = y * side;
+        let Some(first) = (0..side).find(|&x| hit(row + x)) else {
+            continue;
+        };
+        let last = (first..side).rev().find(|&x| hit(row + x)).unwrap_or(first);
+        let this = Rect {
+            x0: first,
+            y0: y,
+            x1: last + 1,
+            y1: y + 1,
+        };
+        r = Some(r.map_or(this, |r| r.union(this)));
+    }
+    r
+}
+
+/// A frame waiting for its successor.
+struct Pending {
+    /// Packed colours as shown once this frame is drawn (0 = transparent).
+    shown: Vec<u32>,
+    /// Packed colours on screen before it is drawn.
+    base: Vec<u32>,
+    indices: Vec<u8>,
+    table: Vec<u8>,
+    transparent: u8,
+    rect: Rect,
+    delay: u16,
+}
+
+pub(crate) struct AnimatedGif {
+    side: usize,
+    repeat: Repeat,
+    /// Created with the first frame written, whose colour table becomes the global
+    /// one: later frames with the same table carry none of their own.
+    encoder: Option<(Encoder<Vec<u8>>, Vec<u8>)>,
+    pending: Option<Pending>,
+    spare_colours: Vec<u32>,
+    spare_indices: Vec<u8>,
+}
+
+fn fail(e: gif::EncodingError) -> Rejection {
+    Rejection::internal(format!("GIF encoder: {e}"))
+}
+
+fn colours(len: usize, what: &str) -> Result<Vec<u32>, Rejection> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        Rejection::too_large(format!("cannot allocate {} bytes for the {what}", len * 4))
+    })?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
+impl AnimatedGif {
+    pub fn new(side: u32, repeat: Repeat) -> Result<Self, Rejection> {
+        let s = u16::try_from(side)
+            .map_err(|_| Rejection::internal(format!("GIF side {side} exceeds 65535")))?;
+        let n = usize::from(s) * usize::from(s);
+        Ok(AnimatedGif {
+            side: side as usize,
+            repeat,
+            encoder: None,
+            pending: None,
+            spare_colours: colours(n, "animation frame colours")?,
+            spare_indices: try_zeroed(n, "animation frame indices")?,
+        })
+    }
+
+    /// Adds the next frame: palette indices for every output pixel.
+    pub fn push(&mut self, indices: &[u8], palette: &Palette, delay: u16) -> Result<(), Rejection> {
+        let n = self.side * self.side;
+        let t = palette.transparent();
+        let mut shown = std::mem::take(&mut self.spare_colours);
+        if shown.len() != n {
+            shown = colours(n, "animation frame colours")?;
+        }
+        for (c, &i) in shown.iter_mut().zip(indices) {
+            *c = palette.colours.get(usize::from(i)).map_or(0, |p| {
+                0xFF00_0000 | u32::from(p[0]) << 16 | u32::from(p[1]) << 8 | u32::from(p[2])
+            });
+        }
+        let base = match self.pending.take() {
+            None => colours(n, "animation frame colours")?,
+            Some(mut prev) => {
+                let must_clear = bbox(self.side, n, |q| shown[q] == 0 && prev.shown[q] != 0);
+                let dispose = match must_clear {
+                    Some(r) => {
+                        prev.rect = prev.rect.union(r);
+                        DisposalMethod::Background
+                    }
+                    None => DisposalMethod::Keep,
+                };
+                self.write(&prev, dispose)?;
+                let mut base = prev.shown;
+                if dispose == DisposalMethod::Background {
+                    let r = prev.rect;
+                    for y in r.y0..r.y1 {
+                        base[y * self.side + r.x0..y * self.side + r.x1].fill(0);
+                    }
+                }
+                self.spare_colours = prev.base;
+                self.spare_indices = prev.indices;
+                base
+            }
+        };
+        let rect = bbox(self.side, n, |q| shown[q] != base[q]).unwrap_or(Rect {
+            x0: 0,
+            y0: 0,
+            x1: 1,
+            y1: 1,
+        });
+        let mut own = std::mem::take(&mut self.spare_indices);
+        if own.len() != n {
+            own = try_zeroed(n, "animation frame indices")?;
+        }
+        own.copy_from_slice(indices);
+        self.pending = Some(Pending {
+            shown,
+            base,
+            indices: own,
+            table: palette.table(),
+            transparent: t,
+            rect,
+            delay,
+        });
+        Ok(())
+    }
+
+    fn write(&mut self, p: &Pending, dispose: DisposalMethod) -> Result<(), Rejection> {
+        let r = p.rect;
+        let mut buffer = try_with_capacity((r.x1 - r.x0) * (r.y1 - r.y0), "animation frame")?;
+        for y in r.y0..r.y1 {
+            for q in y * self.side + r.x0..y * self.side + r.x1 {
+                buffer.push(if p.shown[q] == p.base[q] {
+                    p.transparent
+                } else {
+                    p.indices[q]
+                });
+            }
+        }
+        if self.encoder.is_none() {
+            let n = self.side * self.side;
+            let out = try_with_capacity(n / 2 + 1024, "animated GIF output")?;
+            let side = self.side as u16;
+            let mut encoder = Encoder::new(out, side, side, &p.table).map_err(fail)?;
+            encoder.set_repeat(self.repeat).map_err(fail)?;
+            self.encoder = Some((encoder, p.table.clone()));
+        }
+        let Some((encoder, global)) = self.encoder.as_mut() else {
+            return Err(Rejection::internal("GIF encoder missing"));
+        };
+        let frame = Frame {
+            left: r.x0 as u16,
+            top: r.y0 as u16,
+            width: (r.x1 - r.x0) as u16,
+            height: (r.y1 - r.y0) as u16,
+            delay: p.delay,
+            dispose,
+            transparent: Some(p.transparent),
+            palette: (p.table != *global).then(|| p.table.clone()),
+            buffer: std::borrow::Cow::Owned(buffer),
+            ..Frame::default()
+        };
+        encoder.write_frame(&frame).map_err(fail)
+    }
+
+    /// Writes the last frame and the trailer.
+    pub fn finish(mut self) -> Result<Vec<u8>, Rejection> {
+        if let Some(p) = self.pending.take() {
+            self.write(&p, DisposalMethod::Keep)?;
+        }
+        match self.encoder {
+            Some((encoder, _)) => encoder.into_inner().map_err(fail),
+            None => Err(Rejection::internal("animated GIF without frames")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bbox_finds_the_changed_rectangle() {
+        let hit = |q: usize| q == 7 || q == 13;
+        assert_eq!(
+            bbox(5, 25, hit),
+            Some(Rect {
+                x0: 2,
+                y0: 1,
+                x1: 4,
+                y1: 3
+            })
+        );
+        assert_eq!(bbox(5, 25, |_| false), None);
+    }
+}
