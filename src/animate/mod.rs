@@ -28,9 +28,10 @@ use crate::resize::filter_type;
 use palette::{Mapper, Palette};
 use writer::AnimatedGif;
 
-/// Bytes one size's streaming state holds per pixel: resized RGBA (4), three colour
-/// planes of the frame differ (3 × 4) and two index planes (2).
-pub(crate) const BYTES_PER_OUTPUT_PIXEL: u64 = 4 + 12 + 2;
+/// Bytes one size's streaming state holds per pixel: resized RGBA (4), the mapped
+/// frame (1), the writer's shown, base and spare planes (3), the frame being written
+/// (1) and its encoded output (at most ~1 per frame held, bounded here by 2).
+pub(crate) const BYTES_PER_OUTPUT_PIXEL: u64 = 4 + 1 + 3 + 1 + 2;
 
 /// Renders every size of an animated GIF, returning each size's file and frame count.
 pub(crate) fn render_animated(

@@ -7,6 +7,7 @@
 //! between frames and defeats the unchanged-pixel optimisation, ballooning files.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The most opaque colours a palette holds; one index more is kept for transparency.
 pub const MAX_COLOURS: usize = 255;
@@ -24,13 +25,17 @@ impl Palette {
     /// The palette of an RGBA screen: its exact opaque colours if there are at most
     /// 255, else a median cut of them to 255.
     pub fn of_screen(rgba: &[u8]) -> Palette {
-        let mut counts: HashMap<[u8; 3], u32> = HashMap::new();
+        let mut counts: HashMap<u32, u32, BuildHasherDefault<ColourHasher>> = HashMap::default();
         for px in rgba.chunks_exact(4) {
             if px[3] >= ALPHA_THRESHOLD {
-                *counts.entry([px[0], px[1], px[2]]).or_insert(0) += 1;
+                let key = u32::from(px[0]) << 16 | u32::from(px[1]) << 8 | u32::from(px[2]);
+                *counts.entry(key).or_insert(0) += 1;
             }
         }
-        let mut colours: Vec<([u8; 3], u32)> = counts.into_iter().collect();
+        let mut colours: Vec<([u8; 3], u32)> = counts
+            .into_iter()
+            .map(|(k, n)| ([(k >> 16) as u8, (k >> 8) as u8, k as u8], n))
+            .collect();
         colours.sort_unstable();
         if colours.len() <= MAX_COLOURS {
             return Palette {
@@ -52,6 +57,25 @@ impl Palette {
     /// The transparent index: one past the last colour.
     pub fn transparent(&self) -> u8 {
         self.colours.len() as u8
+    }
+}
+
+/// A multiplicative hash for 24-bit colour keys: the default SipHash costs more than
+/// the rest of palette building.
+#[derive(Default)]
+struct ColourHasher(u64);
+
+impl Hasher for ColourHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
@@ -111,32 +135,33 @@ fn median_cut(colours: Vec<([u8; 3], u32)>, n: usize) -> Vec<[u8; 3]> {
         .collect()
 }
 
-/// Nearest-colour mapping with a lazily filled 15-bit cache (5 bits per channel).
-///
-/// The cache is keyed by the colour's top five bits and answers with the palette entry
-/// nearest the bucket's own colour, so the result depends only on the palette and the
-/// pixel — never on the order pixels are seen. Exact palette colours are checked first
-/// so unscaled areas keep their exact colours.
+/// Exact nearest-colour mapping, fast: a direct-mapped cache of recent colours in
+/// front of a search over the palette sorted by green that stops as soon as the green
+/// distance alone exceeds the best match (typically a few dozen of 255 entries).
+/// Results depend only on the palette and the pixel, never on visiting order.
 pub(crate) struct Mapper<'p> {
     palette: &'p Palette,
-    exact: HashMap<[u8; 3], u8>,
-    cache: Vec<u16>,
+    /// (green, red, blue, index), sorted by green.
+    by_green: Vec<(u8, u8, u8, u8)>,
+    /// Key `0x01RRGGBB` (0 = empty) and its index.
+    cache: Vec<(u32, u8)>,
 }
 
-const UNKNOWN: u16 = u16::MAX;
+const CACHE_BITS: u32 = 14;
 
 impl<'p> Mapper<'p> {
     pub fn new(palette: &'p Palette) -> Self {
-        let exact = palette
+        let mut by_green: Vec<(u8, u8, u8, u8)> = palette
             .colours
             .iter()
             .enumerate()
-            .map(|(i, c)| (*c, i as u8))
+            .map(|(i, c)| (c[1], c[0], c[2], i as u8))
             .collect();
+        by_green.sort_unstable();
         Mapper {
             palette,
-            exact,
-            cache: vec![UNKNOWN; 1 << 15],
+            by_green,
+            cache: vec![(0, 0); 1 << CACHE_BITS],
         }
     }
 
@@ -148,42 +173,65 @@ impl<'p> Mapper<'p> {
             *o = if px[3] < ALPHA_THRESHOLD {
                 t
             } else {
-                self.index([px[0], px[1], px[2]])
+                self.index(px[0], px[1], px[2])
             };
         }
     }
 
-    fn index(&mut self, c: [u8; 3]) -> u8 {
-        let key =
-            (usize::from(c[0] >> 3) << 10) | (usize::from(c[1] >> 3) << 5) | usize::from(c[2] >> 3);
-        let cached = self.cache[key];
-        if cached != UNKNOWN {
-            // A bucket's answer is exact for its own palette colours too, unless the
-            // pixel is itself a palette colour different from the answer.
-            if let Some(&i) = self.exact.get(&c) {
-                return i;
-            }
-            return cached as u8;
+    #[inline]
+    fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {
+        let key = 0x0100_0000 | u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b);
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - CACHE_BITS)) as usize;
+        let (k, i) = self.cache[slot];
+        if k == key {
+            return i;
         }
-        let centre = c.map(|v| (v & 0xF8) | 4);
-        let best = nearest(&self.palette.colours, centre);
-        self.cache[key] = u16::from(best);
-        self.exact.get(&c).copied().unwrap_or(best)
+        let i = self.nearest(r, g, b);
+        self.cache[slot] = (key, i);
+        i
     }
-}
 
-fn nearest(colours: &[[u8; 3]], c: [u8; 3]) -> u8 {
-    let mut best = (u32::MAX, 0u8);
-    for (i, p) in colours.iter().enumerate() {
-        let d: u32 = (0..3).map(|k| u32::from(p[k].abs_diff(c[k])).pow(2)).sum();
-        if d < best.0 {
-            best = (d, i as u8);
-            if d == 0 {
-                break;
+    fn nearest(&self, r: u8, g: u8, b: u8) -> u8 {
+        let p = &self.by_green;
+        if p.is_empty() {
+            return 0;
+        }
+        let start = p.partition_point(|e| e.0 < g);
+        let dist = |e: &(u8, u8, u8, u8)| {
+            u32::from(e.0.abs_diff(g)).pow(2)
+                + u32::from(e.1.abs_diff(r)).pow(2)
+                + u32::from(e.2.abs_diff(b)).pow(2)
+        };
+        // (distance, index) keeps ties deterministic: the lower palette index wins.
+        let mut best = (u32::MAX, u8::MAX);
+        let (mut up, mut down) = (start, start);
+        loop {
+            let mut moved = false;
+            if up < p.len() {
+                let e = &p[up];
+                if u32::from(e.0.abs_diff(g)).pow(2) <= best.0 {
+                    best = best.min((dist(e), e.3));
+                    up += 1;
+                    moved = true;
+                } else {
+                    up = p.len();
+                }
+            }
+            if down > 0 {
+                let e = &p[down - 1];
+                if u32::from(e.0.abs_diff(g)).pow(2) <= best.0 {
+                    best = best.min((dist(e), e.3));
+                    down -= 1;
+                    moved = true;
+                } else {
+                    down = 0;
+                }
+            }
+            if !moved {
+                return best.1;
             }
         }
     }
-    best.1
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use gif::{DisposalMethod, Encoder, Frame, Repeat};
 
 use super::palette::Palette;
-use crate::alloc::{try_with_capacity, try_zeroed};
+use crate::alloc::{try_filled, try_with_capacity, try_zeroed};
 use crate::error::Rejection;
 
 /// A rectangle in output pixels.
@@ -54,13 +54,27 @@ fn bbox(side: usize, len: usize, hit: impl Fn(usize) -> bool) -> Option<Rect> {
     r
 }
 
+/// Palette indices of every output pixel, with the colours they stand for (packed
+/// `0xFFRRGGBB`; 0 for the transparent index). One byte per pixel: colours are
+/// compared through the palettes, since consecutive frames may use different ones.
+struct Plane {
+    indices: Vec<u8>,
+    colours: Vec<u32>,
+}
+
+impl Plane {
+    #[inline]
+    fn colour(&self, q: usize) -> u32 {
+        self.colours[usize::from(self.indices[q])]
+    }
+}
+
 /// A frame waiting for its successor.
 struct Pending {
-    /// Packed colours as shown once this frame is drawn (0 = transparent).
-    shown: Vec<u32>,
-    /// Packed colours on screen before it is drawn.
-    base: Vec<u32>,
-    indices: Vec<u8>,
+    /// As shown once this frame is drawn.
+    shown: Plane,
+    /// On screen before it is drawn.
+    base: Plane,
     table: Vec<u8>,
     transparent: u8,
     rect: Rect,
@@ -74,21 +88,22 @@ pub(crate) struct AnimatedGif {
     /// one: later frames with the same table carry none of their own.
     encoder: Option<(Encoder<Vec<u8>>, Vec<u8>)>,
     pending: Option<Pending>,
-    spare_colours: Vec<u32>,
-    spare_indices: Vec<u8>,
+    spare: Vec<u8>,
 }
 
 fn fail(e: gif::EncodingError) -> Rejection {
     Rejection::internal(format!("GIF encoder: {e}"))
 }
 
-fn colours(len: usize, what: &str) -> Result<Vec<u32>, Rejection> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| {
-        Rejection::too_large(format!("cannot allocate {} bytes for the {what}", len * 4))
-    })?;
-    v.resize(len, 0);
-    Ok(v)
+/// Packed colours of a palette's 256 indices; unused and transparent ones are 0.
+fn packed(palette: &Palette) -> Vec<u32> {
+    let mut c: Vec<u32> = palette
+        .colours
+        .iter()
+        .map(|p| 0xFF00_0000 | u32::from(p[0]) << 16 | u32::from(p[1]) << 8 | u32::from(p[2]))
+        .collect();
+    c.resize(256, 0);
+    c
 }
 
 impl AnimatedGif {
@@ -101,8 +116,7 @@ impl AnimatedGif {
             repeat,
             encoder: None,
             pending: None,
-            spare_colours: colours(n, "animation frame colours")?,
-            spare_indices: try_zeroed(n, "animation frame indices")?,
+            spare: try_zeroed(n, "animation frame indices")?,
         })
     }
 
@@ -110,19 +124,24 @@ impl AnimatedGif {
     pub fn push(&mut self, indices: &[u8], palette: &Palette, delay: u16) -> Result<(), Rejection> {
         let n = self.side * self.side;
         let t = palette.transparent();
-        let mut shown = std::mem::take(&mut self.spare_colours);
-        if shown.len() != n {
-            shown = colours(n, "animation frame colours")?;
+        let mut own = std::mem::take(&mut self.spare);
+        if own.len() != n {
+            own = try_zeroed(n, "animation frame indices")?;
         }
-        for (c, &i) in shown.iter_mut().zip(indices) {
-            *c = palette.colours.get(usize::from(i)).map_or(0, |p| {
-                0xFF00_0000 | u32::from(p[0]) << 16 | u32::from(p[1]) << 8 | u32::from(p[2])
-            });
-        }
+        own.copy_from_slice(indices);
+        let shown = Plane {
+            indices: own,
+            colours: packed(palette),
+        };
         let base = match self.pending.take() {
-            None => colours(n, "animation frame colours")?,
+            None => Plane {
+                indices: try_filled(n, 0, "animation frame indices")?,
+                colours: vec![0; 256],
+            },
             Some(mut prev) => {
-                let must_clear = bbox(self.side, n, |q| shown[q] == 0 && prev.shown[q] != 0);
+                let must_clear = bbox(self.side, n, |q| {
+                    shown.colour(q) == 0 && prev.shown.colour(q) != 0
+                });
                 let dispose = match must_clear {
                     Some(r) => {
                         prev.rect = prev.rect.union(r);
@@ -134,30 +153,24 @@ impl AnimatedGif {
                 let mut base = prev.shown;
                 if dispose == DisposalMethod::Background {
                     let r = prev.rect;
+                    let clear = prev.transparent;
                     for y in r.y0..r.y1 {
-                        base[y * self.side + r.x0..y * self.side + r.x1].fill(0);
+                        base.indices[y * self.side + r.x0..y * self.side + r.x1].fill(clear);
                     }
                 }
-                self.spare_colours = prev.base;
-                self.spare_indices = prev.indices;
+                self.spare = prev.base.indices;
                 base
             }
         };
-        let rect = bbox(self.side, n, |q| shown[q] != base[q]).unwrap_or(Rect {
+        let rect = bbox(self.side, n, |q| shown.colour(q) != base.colour(q)).unwrap_or(Rect {
             x0: 0,
             y0: 0,
             x1: 1,
             y1: 1,
         });
-        let mut own = std::mem::take(&mut self.spare_indices);
-        if own.len() != n {
-            own = try_zeroed(n, "animation frame indices")?;
-        }
-        own.copy_from_slice(indices);
         self.pending = Some(Pending {
             shown,
             base,
-            indices: own,
             table: palette.table(),
             transparent: t,
             rect,
@@ -171,10 +184,10 @@ impl AnimatedGif {
         let mut buffer = try_with_capacity((r.x1 - r.x0) * (r.y1 - r.y0), "animation frame")?;
         for y in r.y0..r.y1 {
             for q in y * self.side + r.x0..y * self.side + r.x1 {
-                buffer.push(if p.shown[q] == p.base[q] {
+                buffer.push(if p.shown.colour(q) == p.base.colour(q) {
                     p.transparent
                 } else {
-                    p.indices[q]
+                    p.shown.indices[q]
                 });
             }
         }
