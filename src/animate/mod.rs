@@ -26,7 +26,7 @@ use crate::probe::SourceInfo;
 use crate::resize::filter_type;
 
 use palette::{Mapper, Palette};
-use writer::AnimatedGif;
+use writer::{AnimatedGif, KEEP_MIN_SIDE};
 
 /// Bytes one size's streaming state holds per pixel: resized RGBA (4), the mapped
 /// frame (1), the writer's shown, base and spare planes (3), the frame being written
@@ -49,6 +49,10 @@ pub(crate) fn render_animated(
         .collect::<Result<_, _>>()?;
     let filter = filter_type(policy.filter);
     let mut count = 0u32;
+    // Large sizes (most of the bytes) keep one palette while it still covers each
+    // frame's colours, so the writer can leave near-identical pixels unchanged (see
+    // `writer`); small sizes take each frame's own palette, exactly.
+    let mut palette: Option<Palette> = None;
     while let Some(timing) = frames.next_frame()? {
         count += 1;
         if count > policy.max_frames {
@@ -66,11 +70,23 @@ pub(crate) fn render_animated(
         let square = compose(&screen, Orientation::Normal, placement, true, [0; 3]);
         frames.screen = screen.data;
         let square = square?;
-        let palette = Palette::of_screen(&frames.screen);
+        let own = Palette::of_screen(&frames.screen);
+        let shared = match palette.take() {
+            Some(shared) if shared.covers(&own) => shared,
+            _ => own.clone(),
+        };
         sizes
             .par_iter_mut()
-            .map(|job| job.push(&square, &palette, timing.delay, filter))
+            .map(|job| {
+                let p = if job.side >= KEEP_MIN_SIDE as u32 {
+                    &shared
+                } else {
+                    &own
+                };
+                job.push(&square, p, timing.delay, filter)
+            })
             .collect::<Result<(), Rejection>>()?;
+        palette = Some(shared);
     }
     sizes
         .into_iter()

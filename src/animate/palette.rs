@@ -12,6 +12,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// The most opaque colours a palette holds; one index more is kept for transparency.
 pub const MAX_COLOURS: usize = 255;
 
+/// How far (Euclidean, in 8-bit RGB) a colour may be from a shared palette's nearest
+/// entry and still count as covered by it.
+pub const COVER_DISTANCE: u32 = 8;
+
 /// Alpha below this is written as the transparent index.
 pub const ALPHA_THRESHOLD: u8 = 128;
 
@@ -45,6 +49,22 @@ impl Palette {
         Palette {
             colours: median_cut(colours, MAX_COLOURS),
         }
+    }
+
+    /// Whether this palette can stand in for `other`: at most 1 in 20 of `other`'s
+    /// colours lie further than [`COVER_DISTANCE`] from their nearest colour here.
+    pub fn covers(&self, other: &Palette) -> bool {
+        let mapper = Mapper::new(self);
+        let far = other
+            .colours
+            .iter()
+            .filter(|c| {
+                let n = self.colours[usize::from(mapper.nearest(c[0], c[1], c[2]))];
+                let d2: u32 = (0..3).map(|k| u32::from(n[k].abs_diff(c[k])).pow(2)).sum();
+                d2 > COVER_DISTANCE * COVER_DISTANCE
+            })
+            .count();
+        far * 20 <= other.colours.len()
     }
 
     /// Bytes for a GIF colour table: the colours, then black for the transparent index.

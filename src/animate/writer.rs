@@ -106,6 +106,33 @@ fn packed(palette: &Palette) -> Vec<u32> {
     c
 }
 
+/// Two opaque colours at most this far apart (Euclidean, 8-bit RGB) count as
+/// unchanged between frames that share a palette.
+pub const KEEP_DISTANCE: u32 = 6;
+
+/// Sizes below this are redrawn exactly: they are a few percent of the bytes, and at
+/// small sizes every pixel's error shows.
+pub const KEEP_MIN_SIDE: usize = 256;
+
+/// Where the new frame's colour is within [`KEEP_DISTANCE`] of what is already shown,
+/// shows the old pixel instead, so it need not be redrawn. `shown` records what is
+/// really displayed, so the error never accumulates past one step.
+fn keep_near_pixels(shown: &mut Plane, base: &Plane) {
+    let near = |a: u32, b: u32| {
+        let d2: u32 = [16, 8, 0]
+            .iter()
+            .map(|&sh| ((a >> sh) & 0xFF).abs_diff((b >> sh) & 0xFF).pow(2))
+            .sum();
+        d2 <= KEEP_DISTANCE * KEEP_DISTANCE
+    };
+    for (i, &b) in shown.indices.iter_mut().zip(&base.indices) {
+        let (cs, cb) = (shown.colours[usize::from(*i)], base.colours[usize::from(b)]);
+        if cs != 0 && cb != 0 && cs != cb && near(cs, cb) {
+            *i = b;
+        }
+    }
+}
+
 impl AnimatedGif {
     pub fn new(side: u32, repeat: Repeat) -> Result<Self, Rejection> {
         let s = u16::try_from(side)
@@ -129,7 +156,7 @@ impl AnimatedGif {
             own = try_zeroed(n, "animation frame indices")?;
         }
         own.copy_from_slice(indices);
-        let shown = Plane {
+        let mut shown = Plane {
             indices: own,
             colours: packed(palette),
         };
@@ -162,6 +189,9 @@ impl AnimatedGif {
                 base
             }
         };
+        if shown.colours == base.colours && self.side >= KEEP_MIN_SIDE {
+            keep_near_pixels(&mut shown, &base);
+        }
         let rect = bbox(self.side, n, |q| shown.colour(q) != base.colour(q)).unwrap_or(Rect {
             x0: 0,
             y0: 0,

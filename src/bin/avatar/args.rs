@@ -4,20 +4,27 @@ use std::path::PathBuf;
 
 use avatar_engine::{CropBox, Policy};
 
+use crate::bench::Bench;
+
 pub const USAGE: &str = "\
 usage:
   avatar render INPUT --out DIR [--crop X,Y,W] [--content-type MIME]
                 [--sizes 1024,512,...] [--min-side N] [--max-side N]
                 [--max-frames N] [--quality Q]
   avatar probe INPUT
+  avatar bench DIR [--iterations N] [--warmup N] [--threads N] [--in-flight N]
 
 INPUT '-' reads standard input. render writes DIR/<size>.<ext> and prints one JSON
-object; exit 0 ok, 1 rejected (JSON names the error), 2 usage or I/O error.";
+object; exit 0 ok, 1 rejected (JSON names the error), 2 usage or I/O error.
+bench runs the whole job on every image in DIR (outputs kept in memory) and prints
+median ms per job, jobs per second and peak RSS as one JSON object. Defaults:
+--iterations 20 --warmup 3 --threads <cores> --in-flight 1.";
 
 /// What the user asked for.
 pub enum Command {
     Render(Render),
     Probe { input: String },
+    Bench(Bench),
     Help,
 }
 
@@ -39,6 +46,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }),
             _ => Err("probe takes exactly one INPUT".into()),
         },
+        "bench" => parse_bench(rest).map(Command::Bench),
         "-h" | "--help" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command {other:?}")),
     }
@@ -81,6 +89,35 @@ fn parse_render(args: &[String]) -> Result<Render, String> {
         content_type,
         policy,
     })
+}
+
+fn parse_bench(args: &[String]) -> Result<Bench, String> {
+    let mut b = Bench {
+        dir: String::new(),
+        iterations: 20,
+        warmup: 3,
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        in_flight: 1,
+    };
+    let mut dir = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |flag: &str| it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match arg.as_str() {
+            "--iterations" => b.iterations = number("--iterations", &value("--iterations")?)?,
+            "--warmup" => b.warmup = number("--warmup", &value("--warmup")?)?,
+            "--threads" => b.threads = number("--threads", &value("--threads")?)?,
+            "--in-flight" => b.in_flight = number("--in-flight", &value("--in-flight")?)?,
+            flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
+            _ if dir.is_none() => dir = Some(arg.clone()),
+            extra => return Err(format!("unexpected argument {extra:?}")),
+        }
+    }
+    if b.iterations == 0 || b.threads == 0 || b.in_flight == 0 {
+        return Err("--iterations, --threads and --in-flight must be at least 1".into());
+    }
+    b.dir = dir.ok_or("bench needs a DIR")?;
+    Ok(b)
 }
 
 fn number<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {

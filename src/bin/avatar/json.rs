@@ -6,6 +6,8 @@ use std::fmt::Write;
 pub enum Json {
     Bool(bool),
     Num(u64),
+    /// A finite number printed with three decimals.
+    Float(f64),
     Str(String),
     Arr(Vec<Json>),
     Obj(Vec<(&'static str, Json)>),
@@ -25,6 +27,10 @@ impl Json {
             Json::Num(n) => {
                 let _ = write!(out, "{n}");
             }
+            Json::Float(x) if x.is_finite() => {
+                let _ = write!(out, "{x:.3}");
+            }
+            Json::Float(_) => out.push_str("null"),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
                 out.push('[');

@@ -1,6 +1,7 @@
 //! `avatar`: the engine from the command line. See `avatar --help`.
 
 mod args;
+mod bench;
 mod json;
 
 use std::fs;
@@ -75,6 +76,10 @@ fn run(argv: &[String]) -> Outcome {
             }
         }
         Command::Render(r) => render(&r),
+        Command::Bench(b) => match bench::run(&b) {
+            Ok(json) => Outcome::Ok(json),
+            Err(msg) => Outcome::Usage(msg),
+        },
     }
 }
 
