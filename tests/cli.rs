@@ -244,3 +244,57 @@ fn animated_gif_reports_frames_and_writes_posters() {
     assert!(dir.join("64.gif").exists() && dir.join("16.still.jpg").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_reports_every_input() {
+    let dir = tempdir("bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy("testdata/size_512x512_min.jpg", dir.join("a.jpg")).unwrap();
+    std::fs::copy("testdata/png_palette_trns_600x600.png", dir.join("b.png")).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
+    let out = avatar(
+        &[
+            "bench",
+            dir.to_str().unwrap(),
+            "--iterations",
+            "2",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+            "--in-flight",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(
+        (v["threads"].as_u64(), v["in_flight"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let results = v["results"].as_array().unwrap();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a.jpg", "b.png"]);
+    for r in results {
+        assert_eq!(r["iters"], 4);
+        assert!(r["ms_per_job"].as_f64().unwrap() > 0.0 && r["jobs_per_s"].as_f64().unwrap() > 0.0);
+        assert!(r["output_bytes"].as_u64().unwrap() > 1000);
+    }
+    assert!(v["peak_rss_kb"].as_u64().unwrap() > 0);
+    assert_eq!(
+        avatar(&["bench", dir.join("missing").to_str().unwrap()], None)
+            .status
+            .code(),
+        Some(2)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
