@@ -85,6 +85,13 @@ impl Rejection {
         Self::new(RejectionKind::TooLarge, detail)
     }
 
+    pub(crate) fn too_many_frames(max_frames: u32) -> Self {
+        Self::new(
+            RejectionKind::TooManyFrames,
+            format!("GIF has more than {max_frames} frames"),
+        )
+    }
+
     pub(crate) fn invalid_arguments(detail: impl Into<String>) -> Self {
         Self::new(RejectionKind::InvalidArguments, detail)
     }

@@ -117,10 +117,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
         return Err(defect);
     }
     if info.frames > policy.max_frames {
-        return Err(Rejection::new(
-            RejectionKind::TooManyFrames,
-            format!("GIF has more than {} frames", policy.max_frames),
-        ));
+        return Err(Rejection::too_many_frames(policy.max_frames));
     }
     let placement = place(info.width, info.height, upload.crop)?;
 

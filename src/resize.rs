@@ -132,17 +132,29 @@ where
 
 /// `src` resized to `side`×`side` (a copy when the sizes are equal).
 pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, Rejection> {
-    let c = src.channels;
+    let mut data = try_zeroed(side as usize * side as usize * src.channels, "rendition")?;
+    resize_into(&mut Resizer::new(), src, side, &mut data, filter)?;
+    Ok(Square {
+        side,
+        channels: src.channels,
+        data,
+    })
+}
+
+/// Resizes `src` into `dst`, a `side`×`side` buffer with `src`'s channels, using
+/// `resizer`'s scratch buffers (a copy when the sides are equal).
+pub(crate) fn resize_into(
+    resizer: &mut Resizer,
+    src: &Square,
+    side: u32,
+    dst: &mut [u8],
+    filter: Filter,
+) -> Result<(), Rejection> {
     if side == src.side {
-        let mut data = try_zeroed(src.data.len(), "rendition")?;
-        data.copy_from_slice(&src.data);
-        return Ok(Square {
-            side,
-            channels: c,
-            data,
-        });
+        dst.copy_from_slice(&src.data);
+        return Ok(());
     }
-    let pixel_type = if c == 4 {
+    let pixel_type = if src.channels == 4 {
         PixelType::U8x4
     } else {
         PixelType::U8x3
@@ -150,20 +162,14 @@ pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, 
     let internal = |e: &dyn std::fmt::Display| Rejection::internal(format!("resize: {e}"));
     let from =
         ImageRef::new(src.side, src.side, &src.data, pixel_type).map_err(|e| internal(&e))?;
-    let buf = try_zeroed(side as usize * side as usize * c, "rendition")?;
-    let mut to = Image::from_vec_u8(side, side, buf, pixel_type).map_err(|e| internal(&e))?;
+    let mut to = Image::from_slice_u8(side, side, dst, pixel_type).map_err(|e| internal(&e))?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter_type(filter)));
-    Resizer::new()
+    resizer
         .resize(&from, &mut to, &options)
-        .map_err(|e| internal(&e))?;
-    Ok(Square {
-        side,
-        channels: c,
-        data: to.into_vec(),
-    })
+        .map_err(|e| internal(&e))
 }
 
-pub(crate) fn filter_type(filter: Filter) -> FilterType {
+fn filter_type(filter: Filter) -> FilterType {
     match filter {
         Filter::Lanczos3 => FilterType::Lanczos3,
         Filter::CatmullRom => FilterType::CatmullRom,

@@ -22,6 +22,15 @@ fn avatar(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+fn assert_success(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn json(out: &Output) -> Value {
     let text = String::from_utf8(out.stdout.clone()).unwrap();
     assert_eq!(
@@ -50,12 +59,7 @@ fn render_writes_every_size_and_reports_it() {
         ],
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let v = json(&out);
     assert_eq!(v["ok"], true);
     assert_eq!(
@@ -106,12 +110,7 @@ fn render_reads_stdin_with_every_flag() {
         ],
         Some(&bytes),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let v = json(&out);
     assert_eq!(v["renditions"][0]["format"], "png");
     assert!(dir.join("128.png").exists() && dir.join("16.png").exists());
@@ -219,12 +218,7 @@ fn animated_gif_reports_frames_and_writes_posters() {
         ],
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let v = json(&out);
     assert_eq!(v["animated"], true);
     assert_eq!(v["source"]["frames"], 3);
@@ -267,12 +261,7 @@ fn bench_reports_every_input() {
         ],
         None,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let v = json(&out);
     assert_eq!(
         (v["threads"].as_u64(), v["in_flight"].as_u64()),

@@ -10,8 +10,7 @@
 mod palette;
 mod writer;
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::Resizer;
 use rayon::prelude::*;
 
 use crate::alloc::try_zeroed;
@@ -21,9 +20,10 @@ use crate::decode::Pixels;
 use crate::error::Rejection;
 use crate::geometry::Placement;
 use crate::orient::Orientation;
+use crate::policy::Filter;
 use crate::policy::Policy;
 use crate::probe::SourceInfo;
-use crate::resize::filter_type;
+use crate::resize::resize_into;
 
 use palette::{Mapper, Palette};
 use writer::{AnimatedGif, KEEP_MIN_SIDE};
@@ -47,7 +47,7 @@ pub(crate) fn render_animated(
         .iter()
         .map(|&side| SizeJob::new(side, repeat))
         .collect::<Result<_, _>>()?;
-    let filter = filter_type(policy.filter);
+    let filter = policy.filter;
     let mut count = 0u32;
     // Large sizes (most of the bytes) keep one palette while it still covers each
     // frame's colours, so the writer can leave near-identical pixels unchanged (see
@@ -56,10 +56,7 @@ pub(crate) fn render_animated(
     while let Some(timing) = frames.next_frame()? {
         count += 1;
         if count > policy.max_frames {
-            return Err(Rejection::new(
-                crate::RejectionKind::TooManyFrames,
-                format!("GIF has more than {} frames", policy.max_frames),
-            ));
+            return Err(Rejection::too_many_frames(policy.max_frames));
         }
         let screen = Pixels {
             width: frames.width,
@@ -120,22 +117,9 @@ impl SizeJob {
         square: &crate::canvas::Square,
         palette: &Palette,
         delay: u16,
-        filter: fast_image_resize::FilterType,
+        filter: Filter,
     ) -> Result<(), Rejection> {
-        let internal = |e: &dyn std::fmt::Display| Rejection::internal(format!("resize: {e}"));
-        if square.side == self.side {
-            self.rgba.copy_from_slice(&square.data);
-        } else {
-            let from = ImageRef::new(square.side, square.side, &square.data, PixelType::U8x4)
-                .map_err(|e| internal(&e))?;
-            let mut to =
-                Image::from_slice_u8(self.side, self.side, &mut self.rgba, PixelType::U8x4)
-                    .map_err(|e| internal(&e))?;
-            let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
-            self.resizer
-                .resize(&from, &mut to, &options)
-                .map_err(|e| internal(&e))?;
-        }
+        resize_into(&mut self.resizer, square, self.side, &mut self.rgba, filter)?;
         Mapper::new(palette).map(&self.rgba, &mut self.indices);
         self.out.push(&self.indices, palette, delay)
     }

@@ -18,15 +18,7 @@ pub fn decode(b: &[u8]) -> Anim {
     let h = usize::from(u16::from_le_bytes([b[8], b[9]]));
     let flags = b[10];
     let mut pos = 13;
-    let mut global: Vec<[u8; 3]> = Vec::new();
-    if flags & 0x80 != 0 {
-        let n = 2usize << (flags & 7);
-        global = b[pos..pos + 3 * n]
-            .chunks_exact(3)
-            .map(|c| [c[0], c[1], c[2]])
-            .collect();
-        pos += 3 * n;
-    }
+    let global = colour_table(b, &mut pos, flags).unwrap_or_default();
     let mut screen = vec![0u8; w * h * 4];
     let mut anim = Anim {
         w,
@@ -71,15 +63,7 @@ pub fn decode(b: &[u8]) -> Anim {
                 let (fx, fy, fw, fh) = (r(1), r(3), r(5), r(7));
                 let fflags = b[pos + 9];
                 pos += 10;
-                let mut palette = global.clone();
-                if fflags & 0x80 != 0 {
-                    let n = 2usize << (fflags & 7);
-                    palette = b[pos..pos + 3 * n]
-                        .chunks_exact(3)
-                        .map(|c| [c[0], c[1], c[2]])
-                        .collect();
-                    pos += 3 * n;
-                }
+                let palette = colour_table(b, &mut pos, fflags).unwrap_or_else(|| global.clone());
                 assert_eq!(
                     fflags & 0x40,
                     0,
@@ -121,4 +105,18 @@ pub fn decode(b: &[u8]) -> Anim {
             other => panic!("unexpected GIF block 0x{other:02X} at {pos}"),
         }
     }
+}
+
+/// The colour table at `pos` that `flags` (screen or image descriptor) announces, if any.
+fn colour_table(b: &[u8], pos: &mut usize, flags: u8) -> Option<Vec<[u8; 3]>> {
+    if flags & 0x80 == 0 {
+        return None;
+    }
+    let n = 2usize << (flags & 7);
+    let table = b[*pos..*pos + 3 * n]
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    *pos += 3 * n;
+    Some(table)
 }
