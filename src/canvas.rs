@@ -13,9 +13,12 @@ use crate::orient::Orientation;
 
 /// A square 8-bit image, RGB (3 channels) or RGBA (4), rows with no padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Square {
+pub struct Square {
+    /// Width and height, in pixels.
     pub side: u32,
+    /// 3 (RGB) or 4 (RGBA).
     pub channels: usize,
+    /// `side * side * channels` bytes.
     pub data: Vec<u8>,
 }
 

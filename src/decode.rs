@@ -15,10 +15,14 @@ use crate::sniff::Format;
 /// A decoded image in stored orientation: 8-bit RGB (3 channels) or RGBA (4), rows
 /// top to bottom with no padding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pixels {
+pub struct Pixels {
+    /// Stored width, in pixels.
     pub width: u32,
+    /// Stored height, in pixels.
     pub height: u32,
+    /// 3 (RGB) or 4 (RGBA).
     pub channels: usize,
+    /// `width * height * channels` bytes.
     pub data: Vec<u8>,
 }
 

@@ -44,11 +44,14 @@ mod error;
 mod exif;
 pub mod geometry;
 mod orient;
+mod passthrough;
 mod pipeline;
 mod policy;
 mod probe;
 pub mod resize;
 mod sniff;
+#[doc(hidden)]
+pub mod stages;
 mod upload;
 
 /// The README's Rust examples run as doc tests.
@@ -59,7 +62,7 @@ struct ReadmeDoctests;
 pub use error::{Rejection, RejectionKind};
 pub use orient::Orientation;
 pub use pipeline::{process, Avatar, Rendition};
-pub use policy::{Filter, Policy, MAX_RENDITION_SIDE};
+pub use policy::{Filter, Policy, MAX_PASSTHROUGH_BITS_PER_PIXEL, MAX_RENDITION_SIDE};
 pub use probe::{probe, SourceInfo};
 pub use sniff::{check_content_type, sniff, Format};
 pub use upload::{CropBox, Upload};

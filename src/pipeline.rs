@@ -8,6 +8,8 @@ use crate::decode::{decode, decode_budget};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
+use crate::orient::Orientation;
+use crate::passthrough::strip_baseline;
 use crate::policy::Policy;
 use crate::probe::{probe_capped, SourceInfo};
 use crate::resize::render_all;
@@ -160,6 +162,9 @@ fn render_still(
     policy: &Policy,
 ) -> Result<Vec<Rendition>, Rejection> {
     let pixels = decode(bytes, info)?;
+    // Decoded in full, so the scan data is sound: the source may stand in for the
+    // rendition of its own size.
+    let original = passthrough(bytes, info, placement, policy);
     let alpha = pixels.has_transparency();
     let square = compose(
         &pixels,
@@ -170,8 +175,9 @@ fn render_still(
     )?;
     drop(pixels);
     let format = if alpha { Format::Png } else { Format::Jpeg };
-    let encoded = render_all(&square, &policy.sizes, policy.filter, |r| {
-        encode(r, format, policy.jpeg_quality)
+    let encoded = render_all(&square, &policy.sizes, policy.filter, |r| match &original {
+        Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
+        _ => encode(r, format, policy.jpeg_quality),
     });
     policy
         .sizes
@@ -186,6 +192,28 @@ fn render_still(
             })
         })
         .collect()
+}
+
+/// The source JPEG stripped of metadata, with its side, when the policy allows it and
+/// the square is the source's pixels unchanged (see [`Policy::jpeg_passthrough`]).
+fn passthrough(
+    bytes: &[u8],
+    info: &SourceInfo,
+    placement: &Placement,
+    policy: &Policy,
+) -> Option<(u32, Vec<u8>)> {
+    let unchanged = info.format == Format::Jpeg
+        && info.orientation == Orientation::Normal
+        && !placement.is_letterboxed()
+        && placement.src_x == 0
+        && placement.src_y == 0
+        && placement.side == info.width
+        && placement.side == info.height;
+    let wanted = policy.jpeg_passthrough && policy.sizes.contains(&placement.side);
+    if !(unchanged && wanted) {
+        return None;
+    }
+    strip_baseline(bytes, placement.side).map(|jpeg| (placement.side, jpeg))
 }
 
 fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {

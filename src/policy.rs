@@ -68,7 +68,18 @@ pub struct Policy {
     /// off. Default: `true` — it costs about one still job, a few percent of the
     /// animated one.
     pub still_posters: bool,
+    /// For a baseline JPEG source that is already square at a rendition's size, with
+    /// no EXIF rotation and no crop, emit that rendition as the source's own
+    /// entropy-coded data with every metadata segment removed, instead of decoding
+    /// and re-encoding it: no generation loss and no encode cost. Sources coded at
+    /// more than [`MAX_PASSTHROUGH_BITS_PER_PIXEL`] are re-encoded anyway, so a
+    /// near-lossless upload does not make every viewer download it. Default: `true`.
+    pub jpeg_passthrough: bool,
 }
+
+/// Largest JPEG source [`Policy::jpeg_passthrough`] keeps, in bits per pixel once its
+/// metadata is stripped (q85 photos are about 1).
+pub const MAX_PASSTHROUGH_BITS_PER_PIXEL: u64 = 2;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -83,6 +94,7 @@ impl Default for Policy {
             background: [0, 0, 0],
             filter: Filter::Lanczos3,
             still_posters: true,
+            jpeg_passthrough: true,
         }
     }
 }

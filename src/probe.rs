@@ -2,7 +2,7 @@
 //! orientation, transparency — read without allocating or decoding any pixel.
 
 mod gif;
-mod jpeg;
+pub(crate) mod jpeg;
 mod png;
 
 use crate::error::Rejection;

@@ -91,9 +91,22 @@ struct Job<'a, T, F> {
     results: &'a [Mutex<Option<Result<T, Rejection>>>],
 }
 
+/// The pixels a task resizes from and hands on: the square itself (borrowed, never
+/// copied: a rendition as large as the square *is* the square) or a resized rendition
+/// shared with its children.
+#[derive(Clone)]
 enum Source<'a> {
     Square(&'a Square),
     Rendition(Arc<Square>),
+}
+
+impl Source<'_> {
+    fn pixels(&self) -> &Square {
+        match self {
+            Source::Square(sq) => sq,
+            Source::Rendition(sq) => sq,
+        }
+    }
 }
 
 impl<T, F> Job<'_, T, F>
@@ -102,21 +115,22 @@ where
     F: Fn(&Square) -> Result<T, Rejection> + Sync,
 {
     fn run<'s>(&'s self, s: &rayon::Scope<'s>, i: usize, src: Source<'s>) {
-        let src: &Square = match &src {
-            Source::Square(sq) => sq,
-            Source::Rendition(sq) => sq,
+        let img = if src.pixels().side == self.sizes[i] {
+            Ok(src)
+        } else {
+            resize(src.pixels(), self.sizes[i], self.filter).map(|r| Source::Rendition(Arc::new(r)))
         };
-        let result = resize(src, self.sizes[i], self.filter).map(Arc::new);
-        let result = match result {
+        let children = (0..self.sizes.len()).filter(|&c| self.parents[c] == Some(i));
+        let result = match img {
             Ok(img) => {
-                for child in (0..self.sizes.len()).filter(|&c| self.parents[c] == Some(i)) {
-                    let img = Arc::clone(&img);
-                    s.spawn(move |s| self.run(s, child, Source::Rendition(img)));
+                for child in children {
+                    let img = img.clone();
+                    s.spawn(move |s| self.run(s, child, img));
                 }
-                (self.finish)(&img)
+                (self.finish)(img.pixels())
             }
             Err(e) => {
-                for child in (0..self.sizes.len()).filter(|&c| self.parents[c] == Some(i)) {
+                for child in children {
                     self.store(child, Err(e.clone()));
                 }
                 Err(e)

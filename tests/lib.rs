@@ -7,6 +7,7 @@ mod cli;
 mod formats;
 mod metadata;
 mod orientation;
+mod passthrough;
 mod placement;
 mod properties;
 mod rejections;

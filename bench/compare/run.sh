@@ -17,7 +17,7 @@ if [ ! -x "$peers/venv/bin/python" ]; then
   "$peers/venv/bin/pip" install -q pyvips pyvips-binary pillow
 fi
 if [ ! -d "$peers/node_modules/sharp" ]; then
-  (cd "$peers" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install -q --no-audit --no-fund sharp >/dev/null)
+  (cd "$peers" && { [ -f package.json ] || echo '{"name":"avatar-peers","private":true}' > package.json; } && npm install -q --no-audit --no-fund sharp >/dev/null)
 fi
 (cd "$root" && cargo build --release --quiet --bin avatar)
 export VIPS_CONCURRENCY=1

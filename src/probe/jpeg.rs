@@ -10,13 +10,22 @@ use crate::error::Rejection;
 use crate::exif::orientation_from_tiff;
 use crate::orient::Orientation;
 
-const SOI: u8 = 0xD8;
-const EOI: u8 = 0xD9;
-const SOS: u8 = 0xDA;
-const APP1: u8 = 0xE1;
-const DHT: u8 = 0xC4;
-const JPG: u8 = 0xC8;
-const DAC: u8 = 0xCC;
+/// JPEG marker codes (the byte after `FF`), as named in ITU T.81 table B.1.
+pub(crate) mod marker {
+    pub const SOF0: u8 = 0xC0;
+    pub const DHT: u8 = 0xC4;
+    pub const JPG: u8 = 0xC8;
+    pub const DAC: u8 = 0xCC;
+    pub const SOI: u8 = 0xD8;
+    pub const EOI: u8 = 0xD9;
+    pub const SOS: u8 = 0xDA;
+    pub const DQT: u8 = 0xDB;
+    pub const DRI: u8 = 0xDD;
+    pub const APP1: u8 = 0xE1;
+    pub const APP14: u8 = 0xEE;
+    pub const COM: u8 = 0xFE;
+}
+use marker::*;
 
 struct Frame {
     width: u32,
@@ -171,7 +180,7 @@ fn truncated(has_frame: bool, scans: u32) -> Rejection {
 
 /// Offset of the `FF` that starts the next marker after entropy-coded data starting
 /// at `from`, or `None` if the data runs to the end of the input.
-fn next_marker_after_entropy_data(bytes: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn next_marker_after_entropy_data(bytes: &[u8], from: usize) -> Option<usize> {
     let mut pos = from;
     loop {
         pos += bytes.get(pos..)?.iter().position(|&b| b == 0xFF)?;

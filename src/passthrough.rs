@@ -1,0 +1,168 @@
+//! Stage 7, shortcut: a baseline JPEG whose rendition would be its own pixels is
+//! re-emitted as it was coded, with every metadata segment removed.
+//!
+//! Re-encoding a JPEG that needs no pixel change costs the biggest encode of the job
+//! (~45% of a 1024² job on one thread) and adds a generation of loss. Instead the
+//! source's own tables, frame header, scans and entropy-coded data are copied, and
+//! everything that is not needed to decode the pixels (APPn, COM, trailing bytes after
+//! EOI) is dropped; a plain JFIF APP0 is written so decoders read the three components
+//! as YCbCr, as they would have.
+//!
+//! Only the simplest, unambiguous case is taken: sequential Huffman (SOF0), 8-bit, one
+//! component or three with YCbCr component ids (1, 2, 3 or 0, 1, 2), no Adobe APP14 (whose colour
+//! transform flag would change how the components are read), and nothing but DQT, DHT,
+//! DRI, SOS and their scan data between SOI and EOI. Anything else returns `None` and
+//! the rendition is encoded as usual. The caller has already decoded the file in full
+//! (so its scan data is known to be sound) and checked that the rendition is the
+//! source's pixels unchanged: same side, no orientation, no crop, no letterbox.
+
+use crate::policy::MAX_PASSTHROUGH_BITS_PER_PIXEL as MAX_BITS_PER_PIXEL;
+use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
+use crate::probe::jpeg::next_marker_after_entropy_data;
+
+/// JFIF 1.01, 1:1 pixel aspect, no thumbnail: the APP0 every rendition starts with.
+const JFIF_APP0: [u8; 18] = [
+    0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
+    0x00, 0x00,
+];
+
+/// `jpeg` without its metadata segments, if it is a baseline JPEG of `side`×`side`
+/// pixels that can be passed through (see the module docs) and is at most
+/// [`MAX_BITS_PER_PIXEL`](crate::MAX_PASSTHROUGH_BITS_PER_PIXEL) once stripped; `None` otherwise.
+pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
+    if jpeg.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    // Pieces of `jpeg` to keep, in order, after SOI and the fresh APP0.
+    let mut keep: Vec<&[u8]> = Vec::new();
+    let mut frame = false;
+    let mut pos = 2;
+    loop {
+        if *jpeg.get(pos)? != 0xFF {
+            return None;
+        }
+        while jpeg.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let marker = *jpeg.get(pos)?;
+        pos += 1;
+        if marker == EOI {
+            break;
+        }
+        let start = pos - 2;
+        let len = usize::from(u16::from_be_bytes(jpeg.get(pos..pos + 2)?.try_into().ok()?));
+        let body = jpeg.get(pos + 2..pos + len.checked_sub(2)? + 2)?;
+        pos += len;
+        match marker {
+            SOF0 => {
+                if frame || !frame_is_plain(body, side) {
+                    return None;
+                }
+                frame = true;
+                keep.push(&jpeg[start..pos]);
+            }
+            DQT | DHT | DRI => keep.push(&jpeg[start..pos]),
+            SOS => {
+                if !frame {
+                    return None;
+                }
+                let end = next_marker_after_entropy_data(jpeg, pos)?;
+                keep.push(&jpeg[start..end]);
+                pos = end;
+            }
+            APP14 => return None,
+            0xE0..=0xEF | COM => {}
+            _ => return None,
+        }
+    }
+    if !frame {
+        return None;
+    }
+    let len = 2 + JFIF_APP0.len() + keep.iter().map(|k| k.len()).sum::<usize>() + 2;
+    if len as u64 * 8 > MAX_BITS_PER_PIXEL * u64::from(side) * u64::from(side) {
+        return None;
+    }
+    let mut out = Vec::new();
+    out.try_reserve_exact(len).ok()?;
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    out.extend_from_slice(&JFIF_APP0);
+    for k in keep {
+        out.extend_from_slice(k);
+    }
+    out.extend_from_slice(&[0xFF, EOI]);
+    Some(out)
+}
+
+/// An 8-bit `side`×`side` frame of one component, or of three with the ids of the two
+/// YCbCr conventions in the wild: 1, 2, 3 (JFIF, libjpeg) or 0, 1, 2.
+fn frame_is_plain(sof: &[u8], side: u32) -> bool {
+    let [precision, h0, h1, w0, w1, n, ref components @ ..] = *sof else {
+        return false;
+    };
+    let (h, w) = (u16::from_be_bytes([h0, h1]), u16::from_be_bytes([w0, w1]));
+    let ids: Vec<u8> = components.chunks_exact(3).map(|c| c[0]).collect();
+    precision == 8
+        && u32::from(h) == side
+        && u32::from(w) == side
+        && components.len() == 3 * usize::from(n)
+        && (ids.len() == 1 || ids == [1, 2, 3] || ids == [0, 1, 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SOI, APP1 "Exif", COM, DQT, SOF0 (3 components, ids `ids`), DHT, SOS + data, EOI,
+    /// trailing bytes.
+    fn jpeg(side: u16, ids: [u8; 3], sof: u8) -> Vec<u8> {
+        let mut j = vec![0xFF, 0xD8];
+        j.extend_from_slice(&[0xFF, 0xE1, 0x00, 0x08, b'E', b'x', b'i', b'f', 0, 0]);
+        j.extend_from_slice(&[0xFF, COM, 0x00, 0x06, b'h', b'e', b'l', b'o']);
+        j.extend_from_slice(&[0xFF, DQT, 0x00, 0x03, 0x00]);
+        j.extend_from_slice(&[0xFF, sof, 0x00, 17, 8]);
+        j.extend_from_slice(&side.to_be_bytes());
+        j.extend_from_slice(&side.to_be_bytes());
+        j.push(3);
+        for id in ids {
+            j.extend_from_slice(&[id, 0x11, 0]);
+        }
+        j.extend_from_slice(&[0xFF, DHT, 0x00, 0x03, 0x00]);
+        j.extend_from_slice(&[0xFF, SOS, 0x00, 0x03, 0x00]);
+        j.extend_from_slice(&[0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        j.extend_from_slice(&[0xFF, EOI, b't', b'a', b'i', b'l']);
+        j
+    }
+
+    #[test]
+    fn keeps_tables_frame_and_scan_and_drops_metadata_and_trailer() {
+        let src = jpeg(64, [1, 2, 3], SOF0);
+        let out = strip_baseline(&src, 64).unwrap();
+        assert_eq!(&out[..2], &[0xFF, 0xD8]);
+        assert_eq!(&out[2..20], &JFIF_APP0);
+        let body_start = src.windows(2).position(|w| w == [0xFF, DQT]).unwrap();
+        let eoi = src.windows(2).rposition(|w| w == [0xFF, EOI]).unwrap();
+        assert_eq!(&out[20..], &src[body_start..eoi + 2]);
+        for needle in [&b"Exif"[..], b"helo", b"tail"] {
+            assert!(!out.windows(needle.len()).any(|w| w == needle));
+        }
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_pass_through_unchanged() {
+        // Wrong side, progressive, RGB component ids.
+        assert!(strip_baseline(&jpeg(64, [1, 2, 3], SOF0), 32).is_none());
+        assert!(strip_baseline(&jpeg(64, [1, 2, 3], 0xC2), 64).is_none());
+        assert!(strip_baseline(&jpeg(64, [b'R', b'G', b'B'], SOF0), 64).is_none());
+        // Adobe APP14 anywhere.
+        let mut adobe = jpeg(64, [1, 2, 3], SOF0);
+        adobe.splice(2..2, [0xFF, APP14, 0x00, 0x04, 0x00, 0x00]);
+        assert!(strip_baseline(&adobe, 64).is_none());
+        // Too many bits per pixel: 4×4 leaves room for 4 bytes.
+        assert!(strip_baseline(&jpeg(4, [1, 2, 3], SOF0), 4).is_none());
+        // Truncated anywhere.
+        let whole = jpeg(64, [1, 2, 3], SOF0);
+        for cut in 0..whole.len() - 6 {
+            assert!(strip_baseline(&whole[..cut], 64).is_none(), "cut at {cut}");
+        }
+    }
+}

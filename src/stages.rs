@@ -1,0 +1,71 @@
+//! The pipeline's stages one at a time, for the per-stage benches and for profiling.
+//!
+//! Hidden from the docs and outside the semver promise: [`process`](crate::process) is
+//! the API. Each function is the stage the pipeline runs, with nothing added, so a
+//! bench of it measures what a job spends there.
+
+use crate::error::Rejection;
+use crate::policy::{Filter, Policy};
+use crate::probe::SourceInfo;
+use crate::sniff::Format;
+use crate::upload::CropBox;
+
+pub use crate::canvas::Square;
+pub use crate::decode::Pixels;
+
+/// Probes and decodes the first (or only) image of `bytes` under `policy`'s checks.
+///
+/// # Errors
+/// Whatever [`process`](crate::process) would reject the upload with before decoding,
+/// or the decoder's `bad_image`.
+pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Rejection> {
+    let info = crate::probe::probe(bytes)?;
+    let pixels = crate::decode::decode(bytes, &info)?;
+    Ok((info, pixels))
+}
+
+/// Orients, crops or letterboxes decoded pixels onto the square, RGBA if any pixel is
+/// transparent, RGB on `policy.background` otherwise.
+///
+/// # Errors
+/// `invalid_arguments` for a crop box outside the image; `too_large` if the square
+/// cannot be allocated.
+pub fn compose(
+    pixels: &Pixels,
+    info: &SourceInfo,
+    crop: Option<CropBox>,
+    policy: &Policy,
+) -> Result<Square, Rejection> {
+    let placement = crate::geometry::place(info.width, info.height, crop)?;
+    let alpha = pixels.has_transparency();
+    crate::canvas::compose(
+        pixels,
+        info.orientation,
+        &placement,
+        alpha,
+        policy.background,
+    )
+}
+
+/// Resizes `square` to every size (the pipeline's parallel plan) and returns what
+/// `each` makes of each rendition, in the order of `sizes`.
+pub fn resize_all<T, F>(
+    square: &Square,
+    sizes: &[u32],
+    filter: Filter,
+    each: F,
+) -> Vec<Result<T, Rejection>>
+where
+    T: Send,
+    F: Fn(&Square) -> Result<T, Rejection> + Sync,
+{
+    crate::resize::render_all(square, sizes, filter, each)
+}
+
+/// Encodes one rendition as JPEG (RGB) or PNG (RGB or RGBA), as the pipeline does.
+///
+/// # Errors
+/// `internal_error` if the encoder fails, or for [`Format::Gif`].
+pub fn encode(square: &Square, format: Format, jpeg_quality: u8) -> Result<Vec<u8>, Rejection> {
+    crate::encode::encode(square, format, jpeg_quality)
+}
