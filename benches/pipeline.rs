@@ -1,4 +1,4 @@
-//! Criterion benches of the whole job per input kind, and of the header probe.
+//! Criterion benches of the whole job per input kind (each stage alone: `stages.rs`).
 //!
 //! Inputs: the generated `testdata/` files, plus the real photos in
 //! `../shared/bench-inputs/` when that folder exists (they are never copied into the
@@ -13,7 +13,7 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-use avatar_engine::{probe, process, Policy, Upload};
+use avatar_engine::{process, Policy, Upload};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 /// (label, path) of every bench input that exists on this machine.
@@ -66,20 +66,5 @@ fn whole_job(c: &mut Criterion) {
     group.finish();
 }
 
-fn header_probe(c: &mut Criterion) {
-    let mut group = c.benchmark_group("probe");
-    for (label, path) in inputs() {
-        let bytes = std::fs::read(&path).unwrap();
-        group.bench_function(&label, |b| {
-            b.iter(|| {
-                let info = probe(black_box(&bytes)).unwrap();
-                assert!(info.width > 0 && info.frames >= 1);
-                info
-            })
-        });
-    }
-    group.finish();
-}
-
-criterion_group!(benches, whole_job, header_probe);
+criterion_group!(benches, whole_job);
 criterion_main!(benches);

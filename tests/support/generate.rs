@@ -713,3 +713,177 @@ pub fn cmyk_quadrants(side: u32) -> Img {
         INK[(y >= side / 2) as usize * 2 + (x >= side / 2) as usize]
     })
 }
+
+/// Small images of every kind the fixtures cover, for the fuzzers' seed corpus: each
+/// format, colour type and depth, the JPEG modes, EXIF orientations, metadata,
+/// transparency, a first frame smaller than the screen, animation; then each of them
+/// cut short at a third, two thirds and one byte before its end.
+pub fn seeds() -> Vec<(String, Vec<u8>)> {
+    use png::{BitDepth as D, ColorType as C};
+    let (w, h) = (40u32, 32u32);
+    let p = photo(w, h, 1, 6);
+    let mut v: Vec<(String, Vec<u8>)> = vec![
+        ("baseline.jpg".into(), jpeg(&p, 80, |_| {})),
+        (
+            "progressive.jpg".into(),
+            jpeg(&p, 80, |e| e.set_progressive(true)),
+        ),
+        (
+            "optimized_huffman.jpg".into(),
+            jpeg(&p, 80, |e| e.set_optimized_huffman_tables(true)),
+        ),
+        (
+            "restart_interval.jpg".into(),
+            jpeg(&p, 80, |e| e.set_restart_interval(2)),
+        ),
+        ("cmyk.jpg".into(), jpeg(&cmyk_quadrants(32), 85, |_| {})),
+        (
+            "square_passthrough.jpg".into(),
+            jpeg(&photo(32, 32, 2, 6), 80, |_| {}),
+        ),
+    ];
+    let luma = Img {
+        w,
+        h,
+        c: 1,
+        data: p.data.chunks_exact(3).map(|px| px[1]).collect(),
+    };
+    v.push(("gray.jpg".into(), jpeg(&luma, 80, |_| {})));
+    for o in 1..=8 {
+        let tagged = insert_segments(
+            &jpeg(&p, 80, |_| {}),
+            &[exif_app1(Some(o), true), (0xFE, b"comment".to_vec())],
+        );
+        v.push((format!("exif_orientation_{o}.jpg"), tagged));
+    }
+    let rgba = with_alpha(&p, circle_alpha(w, h));
+    let g: Vec<u8> = p.data.chunks_exact(3).map(|px| px[0]).collect();
+    let ga: Vec<u8> = g
+        .iter()
+        .zip(rgba.data.chunks_exact(4))
+        .flat_map(|(&l, px)| [l, px[3]])
+        .collect();
+    let rgb16: Vec<u8> = p.data.iter().flat_map(|&b| [b, b]).collect();
+    let palette: Vec<u8> = GIF_PALETTE.iter().flatten().copied().collect();
+    let idx: Vec<u8> = (0..w * h).map(|i| tiles(8, 0)(i % w, i / w)).collect();
+    let mut trns = vec![255u8; 16];
+    trns[0] = 0;
+    v.extend([
+        ("rgb8.png".into(), png(&p, C::Rgb, D::Eight, &[])),
+        ("rgba8.png".into(), png(&rgba, C::Rgba, D::Eight, &[])),
+        (
+            "gray8.png".into(),
+            png_with(w, h, C::Grayscale, D::Eight, &g, None, None, &[]),
+        ),
+        (
+            "gray_alpha8.png".into(),
+            png_with(w, h, C::GrayscaleAlpha, D::Eight, &ga, None, None, &[]),
+        ),
+        (
+            "rgb16.png".into(),
+            png_with(w, h, C::Rgb, D::Sixteen, &rgb16, None, None, &[]),
+        ),
+        (
+            "palette_trns.png".into(),
+            png_with(
+                w,
+                h,
+                C::Indexed,
+                D::Eight,
+                &idx,
+                Some(&palette),
+                Some(&trns),
+                &[],
+            ),
+        ),
+        ("interlaced.png".into(), png_interlaced_rgb(&p)),
+        (
+            "exif_text.png".into(),
+            png(
+                &p,
+                C::Rgb,
+                D::Eight,
+                &[
+                    (b"eXIf", exif_tiff(Some(6), true)),
+                    (b"tEXt", b"Comment\0secret".to_vec()),
+                ],
+            ),
+        ),
+    ]);
+    let (gw, gh) = (w as u16, h as u16);
+    let mut transparent = gif_frame(0, 0, gw, gh, tiles(6, 3));
+    transparent.transparent = Some(0);
+    let mut anim: Vec<GifFrame> = (0..3)
+        .map(|i| gif_frame(i * 4, i * 2, gw - 8, gh - 4, tiles(5, i as u8 * 4)))
+        .collect();
+    anim[1].dispose = gif::DisposalMethod::Background;
+    anim[2].dispose = gif::DisposalMethod::Previous;
+    anim[2].transparent = Some(1);
+    v.extend([
+        (
+            "still.gif".into(),
+            gif(gw, gh, &[gif_frame(0, 0, gw, gh, tiles(6, 0))], None),
+        ),
+        ("transparent.gif".into(), gif(gw, gh, &[transparent], None)),
+        (
+            "small_first_frame.gif".into(),
+            gif(gw, gh, &[gif_frame(5, 5, 20, 16, tiles(4, 5))], None),
+        ),
+        (
+            "animated.gif".into(),
+            gif(gw, gh, &anim, Some(gif::Repeat::Infinite)),
+        ),
+    ]);
+    let cuts: Vec<(String, Vec<u8>)> = v
+        .iter()
+        .flat_map(|(name, bytes)| {
+            let n = bytes.len();
+            [n / 3, n * 2 / 3, n - 1].map(|at| (format!("cut{at}_{name}"), bytes[..at].to_vec()))
+        })
+        .collect();
+    v.extend(cuts);
+    v
+}
+
+/// Bytes of knobs in front of every `process` seed (`fuzz_input::KNOBS_LEN`); zero
+/// knobs are the fuzzers' loose default policy.
+pub const PROCESS_KNOBS_LEN: usize = 24;
+
+/// The fuzzers' seed corpus, as (target, file name, bytes): every [`seeds`] image for
+/// `probe`, the same behind zero knobs for `process`, and pictures of several shapes,
+/// formats and alpha modes for `roundtrip` (width − 1, height − 1, format, alpha, then
+/// pixel bytes).
+pub fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
+    let seeds = seeds();
+    let mut v: Vec<(&'static str, String, Vec<u8>)> = Vec::new();
+    for (name, bytes) in &seeds {
+        v.push(("probe", name.clone(), bytes.clone()));
+        let mut job = vec![0u8; PROCESS_KNOBS_LEN];
+        job.extend_from_slice(bytes);
+        v.push(("process", name.clone(), job));
+    }
+    let pattern: Vec<u8> = (0..96u32).map(|i| (i * 37 % 251) as u8).collect();
+    for (w, h, format, alpha) in [
+        (31, 31, 0, 0),
+        (31, 31, 1, 1),
+        (31, 31, 1, 0),
+        (39, 19, 1, 1),
+        (19, 39, 0, 0),
+        (23, 23, 2, 0),
+        (0, 0, 1, 1),
+        (255, 255, 1, 1),
+    ] {
+        let mut bytes = vec![w, h, format, alpha];
+        bytes.extend_from_slice(&pattern);
+        v.push((
+            "roundtrip",
+            format!(
+                "{}x{}_format{format}_alpha{alpha}",
+                w as u32 + 1,
+                h as u32 + 1
+            ),
+            bytes,
+        ));
+    }
+    v
+}

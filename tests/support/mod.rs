@@ -1,7 +1,9 @@
 //! Shared helpers: fixtures, and decoding renditions with decoders independent of the
 //! engine's own (jpeg-decoder for JPEG, zune-png for PNG).
 
+pub mod fuzz_input;
 pub mod generate;
+pub mod invariants;
 
 use avatar_engine::{process, Avatar, Format, Policy, Rendition, Upload};
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs one fuzz target for a bounded time on the stable toolchain, then minimises every
+# crash it found into fuzz/regressions/<target>/ (replayed by `cargo test`).
+#
+# usage: fuzz/run.sh TARGET SECONDS        targets: probe, process, roundtrip
+#
+# Stable Rust has no sanitizers, so the targets run with `--sanitizer none`:
+# libFuzzer's coverage guidance works (it needs only -Cpasses=sancov-module, which
+# stable accepts), and the targets' own assertions are the oracle. cargo-fuzz passes a
+# few -Z flags for its build; RUSTC_BOOTSTRAP=1 lets the stable compiler take them.
+# New inputs go to fuzz/corpus-run/<target>/ (ignored by git); the committed seeds in
+# fuzz/corpus/<target>/ are read, never written.
+set -euo pipefail
+target=${1:?usage: fuzz/run.sh TARGET SECONDS}
+seconds=${2:?usage: fuzz/run.sh TARGET SECONDS}
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install --locked cargo-fuzz
+fi
+export RUSTC_BOOTSTRAP=1
+mkdir -p "corpus-run/$target" "artifacts/$target" "regressions/$target"
+status=0
+cargo fuzz run --sanitizer none "$target" "corpus-run/$target" "corpus/$target" -- \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -print_final_stats=1 2>&1 | tee "artifacts/$target/last-run.log" || status=$?
+found=0
+for crash in "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$target"/oom-*; do
+  [ -e "$crash" ] || continue
+  found=$((found + 1))
+  name=$(basename "$crash")
+  cargo fuzz tmin --sanitizer none "$target" "$crash" -- -runs=2000 >/dev/null 2>&1 || true
+  minimised=$(ls -t "artifacts/$target"/minimized-from-* 2>/dev/null | head -1 || true)
+  cp "${minimised:-$crash}" "regressions/$target/$name"
+  echo "regression: fuzz/regressions/$target/$name" >&2
+done
+echo "$target: ${seconds}s, exit $status, $found finding(s)" >&2
+[ "$found" -eq 0 ]
