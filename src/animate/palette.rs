@@ -53,7 +53,11 @@ impl Palette {
 
     /// Whether this palette can stand in for `other`: at most 1 in 20 of `other`'s
     /// colours lie further than [`COVER_DISTANCE`] from their nearest colour here.
+    /// An empty palette (a wholly transparent frame) covers only another empty one.
     pub fn covers(&self, other: &Palette) -> bool {
+        if self.colours.is_empty() {
+            return other.colours.is_empty();
+        }
         let mapper = Mapper::new(self);
         let far = other
             .colours
@@ -273,6 +277,16 @@ mod tests {
         Mapper::new(&p).map(&rgba, &mut out);
         assert_eq!(out, [0, 1, 2, 0]);
         assert_eq!(p.table().len(), 9);
+    }
+
+    #[test]
+    fn an_empty_palette_covers_only_an_empty_one() {
+        let empty = Palette::of_screen(&[0, 0, 0, 0, 9, 9, 9, 0]);
+        let red = Palette::of_screen(&[255, 0, 0, 255]);
+        assert!(empty.colours.is_empty());
+        assert!(empty.covers(&empty));
+        assert!(!empty.covers(&red));
+        assert!(red.covers(&empty));
     }
 
     #[test]
