@@ -287,3 +287,56 @@ fn bench_reports_every_input() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every seed image, whole or cut short, through `avatar render` on standard input: exit
+/// 0 or 1, one JSON line, a documented code, and an answer within a generous time
+/// budget (a hang guard, not a speed target).
+#[test]
+fn render_answers_every_seed_with_json_and_exit_0_or_1() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/probe");
+    let out = tempdir("seeds");
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty());
+    for path in seeds {
+        let bytes = std::fs::read(&path).unwrap();
+        let out_dir = out.to_str().unwrap();
+        let started = std::time::Instant::now();
+        let result = avatar(
+            &[
+                "render",
+                "-",
+                "--out",
+                out_dir,
+                "--min-side",
+                "1",
+                "--sizes",
+                "64,16",
+            ],
+            Some(&bytes),
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{}: no answer within 10 s",
+            path.display()
+        );
+        let v = json(&result);
+        match result.status.code() {
+            Some(0) => assert_eq!(v["ok"], true),
+            Some(1) => {
+                assert_eq!(v["ok"], false);
+                let code = v["error"].as_str().unwrap();
+                assert!(
+                    crate::support::CODES.contains(&code) && code != "internal_error",
+                    "{}: {code}",
+                    path.display()
+                );
+            }
+            other => panic!("{}: exit {other:?}", path.display()),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

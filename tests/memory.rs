@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use avatar_engine::{process, Policy, Upload};
 
 #[path = "support/generate.rs"]
-#[allow(dead_code)]
 mod generate;
 
 struct Counting;

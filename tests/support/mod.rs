@@ -126,14 +126,6 @@ pub fn psnr(a: &[u8], b: &[u8]) -> f64 {
     }
 }
 
-/// Every documented wire code.
-pub const CODES: [&str; 6] = [
-    "bad_image",
-    "too_large",
-    "too_small",
-    "too_many_frames",
-    "invalid_arguments",
-    "internal_error",
-];
+pub use invariants::CODES;
 
 pub mod gifref;
