@@ -20,18 +20,21 @@ cd "$here"
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
 fi
-mkdir -p "corpus-run/$target" "artifacts/$target" "regressions/$target"
+# Each run gets its own artifact folder, so only this run's findings are collected.
+artifacts="artifacts/$target/$(date +%Y%m%d-%H%M%S)"
+mkdir -p "corpus-run/$target" "$artifacts" "regressions/$target"
 status=0
 cargo fuzz run --sanitizer none "$target" "corpus-run/$target" "corpus/$target" -- \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -print_final_stats=1 2>&1 | tee "artifacts/$target/last-run.log" || status=$?
+  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 | tee "$artifacts/run.log" || status=$?
 found=0
-for crash in "artifacts/$target"/crash-* "artifacts/$target"/timeout-* "artifacts/$target"/oom-*; do
+for crash in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
   [ -e "$crash" ] || continue
   found=$((found + 1))
   name=$(basename "$crash")
-  cargo fuzz tmin --sanitizer none "$target" "$crash" -- -runs=2000 >/dev/null 2>&1 || true
-  minimised=$(ls -t "artifacts/$target"/minimized-from-* 2>/dev/null | head -1 || true)
+  cargo fuzz tmin --sanitizer none "$target" "$crash" -- -runs=2000 \
+    -artifact_prefix="$artifacts/" >/dev/null 2>&1 || true
+  minimised=$(ls -t "$artifacts"/minimized-from-* "artifacts/$target"/minimized-from-* 2>/dev/null | head -1 || true)
   cp "${minimised:-$crash}" "regressions/$target/$name"
   echo "regression: fuzz/regressions/$target/$name" >&2
 done

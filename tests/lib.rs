@@ -12,4 +12,6 @@ mod passthrough;
 mod placement;
 mod properties;
 mod rejections;
+#[cfg(feature = "server")]
+mod server;
 mod testdata;

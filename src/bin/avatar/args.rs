@@ -13,6 +13,9 @@ usage:
                 [--max-frames N] [--quality Q]
   avatar probe INPUT
   avatar bench DIR [--iterations N] [--warmup N] [--threads N] [--in-flight N]
+  avatar serve --config FILE [--listen 127.0.0.1:8080] [--data DIR]
+               [--store file|memory|s3://BUCKET] [--public-url URL]
+               (only in a build with --features server)
 
 INPUT '-' reads standard input. render writes DIR/<size>.<ext> and prints one JSON
 object; exit 0 ok, 1 rejected (JSON names the error), 2 usage or I/O error.
@@ -23,8 +26,12 @@ median ms per job, jobs per second and peak RSS as one JSON object. Defaults:
 /// What the user asked for.
 pub enum Command {
     Render(Render),
-    Probe { input: String },
+    Probe {
+        input: String,
+    },
     Bench(Bench),
+    #[cfg(feature = "server")]
+    Serve(crate::serve::Serve),
     Help,
 }
 
@@ -47,6 +54,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             _ => Err("probe takes exactly one INPUT".into()),
         },
         "bench" => parse_bench(rest).map(Command::Bench),
+        #[cfg(feature = "server")]
+        "serve" => crate::serve::parse(rest).map(Command::Serve),
+        #[cfg(not(feature = "server"))]
+        "serve" => Err("this avatar was built without the server: \
+                        cargo build --release --features server"
+            .into()),
         "-h" | "--help" | "help" => Ok(Command::Help),
         other => Err(format!("unknown command {other:?}")),
     }

@@ -3,6 +3,8 @@
 mod args;
 mod bench;
 mod json;
+#[cfg(feature = "server")]
+mod serve;
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -21,6 +23,9 @@ enum Outcome {
     Rejected(Rejection),
     Usage(String),
     Help,
+    /// Finished with nothing more to print (the server after shutdown).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    Done,
 }
 
 fn main() -> ExitCode {
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
             println!("{}", json.render());
             ExitCode::from(1)
         }
+        Outcome::Done => ExitCode::SUCCESS,
         Outcome::Help => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -78,6 +84,11 @@ fn run(argv: &[String]) -> Outcome {
         Command::Render(r) => render(&r),
         Command::Bench(b) => match bench::run(&b) {
             Ok(json) => Outcome::Ok(json),
+            Err(msg) => Outcome::Usage(msg),
+        },
+        #[cfg(feature = "server")]
+        Command::Serve(s) => match serve::run(s) {
+            Ok(()) => Outcome::Done,
             Err(msg) => Outcome::Usage(msg),
         },
     }

@@ -1,0 +1,676 @@
+//! The HTTP surface: Slack's methods (HTTP 200 with `{"ok":false,"error":..}`),
+//! ZITADEL's avatar delete, and the rendition files.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get};
+use axum::Router;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use avatar_engine::{process, CropBox, Format, Policy, Upload};
+
+use super::auth::{authenticate, Caller, Needs, RateLimiter, Tier};
+use super::config::{Config, TokenType};
+use super::identicon;
+use super::request::{self, Accepts, Args};
+use super::store::{now, AvatarStore, Profile, Stored};
+
+/// Longest a client may take to send its request body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct App {
+    pub config: Config,
+    pub store: AvatarStore,
+    /// Base of every URL in responses, without a trailing slash.
+    pub public_url: String,
+    pub limiter: RateLimiter,
+    /// Users removed by `admin.users.remove` (persisted in their profiles).
+    pub removed: RwLock<HashSet<String>>,
+    /// One lock per user: changes to one user's avatar are serial.
+    pub locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Image jobs running at once (one per core) and waiting at most.
+    pub work: Semaphore,
+    pub waiting: AtomicUsize,
+    pub max_waiting: usize,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/api/users.setPhoto", any(set_photo))
+        .route("/api/users.deletePhoto", any(delete_photo))
+        .route("/api/users.profile.get", any(profile_get))
+        .route("/api/admin.users.remove", any(users_remove))
+        .route("/management/v1/users/{user}/avatar", delete(zitadel_delete))
+        .route("/avatars/{user}/{version}/{file}", get(avatar_file))
+        .with_state(app)
+}
+
+// ---------------------------------------------------------------- responses
+
+fn slack(body: Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn slack_error(code: &str) -> Response {
+    slack(json!({"ok": false, "error": code}))
+}
+
+fn ratelimited(retry_after: u64) -> Response {
+    let mut r = slack_error("ratelimited");
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+    r
+}
+
+/// A failed Slack call: the wire code, or a complete response (rate limiting).
+enum Fail {
+    Code(&'static str),
+    Response(Box<Response>),
+}
+
+impl From<&'static str> for Fail {
+    fn from(code: &'static str) -> Self {
+        Fail::Code(code)
+    }
+}
+
+impl From<object_store::Error> for Fail {
+    fn from(_: object_store::Error) -> Self {
+        Fail::Code("internal_error")
+    }
+}
+
+fn answer(result: Result<Value, Fail>) -> Response {
+    match result {
+        Ok(v) => slack(v),
+        Err(Fail::Code(code)) => slack_error(code),
+        Err(Fail::Response(r)) => *r,
+    }
+}
+
+// ---------------------------------------------------------------- shared steps
+
+impl App {
+    async fn args(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Body,
+        accepts: Accepts,
+    ) -> Result<Args, Fail> {
+        if *method != Method::GET && *method != Method::POST {
+            return Err(Fail::Response(Box::new(
+                StatusCode::METHOD_NOT_ALLOWED.into_response(),
+            )));
+        }
+        let read = request::read(method, uri.query(), headers, body, accepts, self.max_body);
+        match tokio::time::timeout(BODY_TIMEOUT, read).await {
+            Ok(r) => r.map_err(Fail::Code),
+            Err(_) => Err(Fail::Code("request_timeout")),
+        }
+    }
+
+    fn caller(&self, token: Option<&str>, needs: Needs) -> Result<Caller, Fail> {
+        let removed = self.removed.read().unwrap_or_else(|p| p.into_inner());
+        let caller = authenticate(&self.config, |u| removed.contains(u), token, needs)?;
+        self.limiter
+            .check(&self.config.rate_limits, &caller.token.token, needs.tier)
+            .map_err(|retry| Fail::Response(Box::new(ratelimited(retry))))?;
+        Ok(caller)
+    }
+
+    fn user_lock(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(locks.entry(user.to_owned()).or_default())
+    }
+
+    fn is_removed(&self, user: &str) -> bool {
+        self.removed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(user)
+    }
+
+    fn url(&self, user: &str, version: &str, file: &str) -> String {
+        format!("{}/avatars/{user}/{version}/{file}", self.public_url)
+    }
+
+    /// `image_*`, `avatar_hash` and `is_custom_image` of a profile.
+    fn image_fields(&self, user: &str, profile: &Profile) -> Map<String, Value> {
+        let mut m = Map::new();
+        match (&profile.version, &profile.original_ext) {
+            (Some(v), Some(original)) => {
+                for r in &profile.renditions {
+                    if Policy::default().sizes.contains(&r.size) {
+                        let file = format!("{}.{}", r.size, r.ext);
+                        m.insert(format!("image_{}", r.size), self.url(user, v, &file).into());
+                    }
+                }
+                let file = format!("original.{original}");
+                m.insert("image_original".into(), self.url(user, v, &file).into());
+                m.insert("avatar_hash".into(), v[..12].into());
+                m.insert("is_custom_image".into(), true.into());
+            }
+            _ => {
+                let base = format!("{}/avatars/_default/{user}", self.public_url);
+                for size in Policy::default().sizes {
+                    m.insert(format!("image_{size}"), format!("{base}/{size}.jpg").into());
+                }
+                m.insert(
+                    "image_original".into(),
+                    format!("{base}/original.jpg").into(),
+                );
+                m.insert("avatar_hash".into(), identicon::hash(user).into());
+                m.insert("is_custom_image".into(), false.into());
+            }
+        }
+        m
+    }
+
+    /// Runs `f` on the blocking pool once one of the job slots is free; refuses with
+    /// `ratelimited` when too many jobs already wait.
+    async fn image_job<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Fail> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Fail::Response(Box::new(ratelimited(1))));
+        }
+        let permit = self.work.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let _permit = permit.map_err(|_| Fail::Code("internal_error"))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|_| Fail::Code("internal_error"))
+    }
+
+    /// Points the user's profile at nothing and deletes what it pointed at. Returns the
+    /// new profile; no change (and no new sequence) if nothing was set.
+    async fn clear_avatar(&self, user: &str, remove_user: bool) -> Result<Profile, Fail> {
+        let lock = self.user_lock(user);
+        let _held = lock.lock().await;
+        let mut profile = self.store.profile(user).await?;
+        let old = profile.version.take();
+        if old.is_none() && !remove_user {
+            return Ok(profile);
+        }
+        profile.renditions.clear();
+        profile.original_ext = None;
+        profile.sequence += 1;
+        profile.changed = now();
+        if profile.created == 0 {
+            profile.created = profile.changed;
+        }
+        profile.removed |= remove_user;
+        self.store.put_profile(user, &profile).await?;
+        if remove_user {
+            self.store.delete_version(user, None).await?;
+        } else if let Some(old) = old {
+            self.store.delete_version(user, Some(&old)).await?;
+        }
+        Ok(profile)
+    }
+}
+
+const WRITE: &str = "users.profile:write";
+const READ: &str = "users.profile:read";
+const ADMIN: &str = "admin.users:write";
+
+// ---------------------------------------------------------------- users.setPhoto
+
+async fn set_photo(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    answer(set_photo_inner(&app, method, uri, headers, body).await)
+}
+
+async fn set_photo_inner(
+    app: &Arc<App>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Value, Fail> {
+    let accepts = Accepts {
+        json: false,
+        multipart: true,
+    };
+    let args = app.args(&method, &uri, &headers, body, accepts).await?;
+    let needs = Needs {
+        scope: WRITE,
+        bots: false,
+        tier: Tier::Two,
+    };
+    let caller = app.caller(args.token(), needs)?;
+    let crop = crop_box(&args)?;
+    let image = args.image.as_ref().ok_or("invalid_arguments")?;
+    let content_type = image.content_type.clone().ok_or("bad_image")?;
+    let bytes = image.bytes.clone();
+
+    let mut hasher = Sha256::new();
+    hasher.update(&bytes);
+    if let Some(c) = crop {
+        hasher.update(format!("crop:{},{},{}", c.x, c.y, c.w));
+    }
+    let version = identicon::hex(&hasher.finalize()[..16]);
+
+    let job = app
+        .image_job(move || {
+            let mut upload = Upload::new(&bytes).with_content_type(&content_type);
+            if let Some(c) = crop {
+                upload = upload.with_crop(c);
+            }
+            // The sizes Slack serves, plus the square at the upload's own resolution
+            // (image_original: the picture as sent, without its metadata).
+            let mut policy = Policy::default();
+            policy.still_posters = false;
+            let info = avatar_engine::probe(&bytes).map_err(|e| e.code())?;
+            let side = crop.map_or(info.width.max(info.height), |c| c.w);
+            if (policy.min_side..=policy.max_side).contains(&side) && !policy.sizes.contains(&side)
+            {
+                policy.sizes.push(side);
+            }
+            process(&policy, &upload)
+                .map(|a| (a, side))
+                .map_err(|e| e.code())
+        })
+        .await?;
+    let (avatar, side) = job.map_err(Fail::Code)?;
+
+    let user = caller.user.id.as_str();
+    let lock = app.user_lock(user);
+    let _held = lock.lock().await;
+    let mut profile = app.store.profile(user).await?;
+    let mut stored = Vec::new();
+    let mut original_ext = None;
+    for r in &avatar.renditions {
+        let ext = r.format.extension().to_owned();
+        if r.size == side {
+            app.store
+                .put_object(user, &version, &format!("original.{ext}"), r.bytes.clone())
+                .await?;
+            original_ext = Some(ext.clone());
+        }
+        if Policy::default().sizes.contains(&r.size) {
+            app.store
+                .put_object(
+                    user,
+                    &version,
+                    &format!("{}.{ext}", r.size),
+                    r.bytes.clone(),
+                )
+                .await?;
+            stored.push(Stored { size: r.size, ext });
+        }
+    }
+    let old = profile.version.replace(version.clone());
+    profile.renditions = stored;
+    profile.original_ext = original_ext;
+    profile.sequence += 1;
+    profile.changed = now();
+    if profile.created == 0 {
+        profile.created = profile.changed;
+    }
+    app.store.put_profile(user, &profile).await?;
+    if let Some(old) = old.filter(|o| *o != version) {
+        app.store.delete_version(user, Some(&old)).await?;
+    }
+    Ok(json!({"ok": true, "profile": app.image_fields(user, &profile)}))
+}
+
+/// `crop_x`, `crop_y`, `crop_w`: all three non-negative integers, or none.
+fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
+    let parse = |name| args.get(name).map(|v| v.trim().parse::<u32>());
+    match (parse("crop_x"), parse("crop_y"), parse("crop_w")) {
+        (None, None, None) => Ok(None),
+        (Some(Ok(x)), Some(Ok(y)), Some(Ok(w))) => Ok(Some(CropBox { x, y, w })),
+        _ => Err(Fail::Code("invalid_arguments")),
+    }
+}
+
+// ---------------------------------------------------------------- users.deletePhoto
+
+async fn delete_photo(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    answer(
+        async {
+            let accepts = Accepts {
+                json: false,
+                multipart: true,
+            };
+            let args = app.args(&method, &uri, &headers, body, accepts).await?;
+            let needs = Needs {
+                scope: WRITE,
+                bots: false,
+                tier: Tier::Two,
+            };
+            let caller = app.caller(args.token(), needs)?;
+            app.clear_avatar(&caller.user.id, false).await?;
+            Ok(json!({"ok": true}))
+        }
+        .await,
+    )
+}
+
+// ---------------------------------------------------------------- users.profile.get
+
+async fn profile_get(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    answer(
+        async {
+            let accepts = Accepts {
+                json: false,
+                multipart: true,
+            };
+            let args = app.args(&method, &uri, &headers, body, accepts).await?;
+            let needs = Needs {
+                scope: READ,
+                bots: true,
+                tier: Tier::Four,
+            };
+            let caller = app.caller(args.token(), needs)?;
+            let id = args.get("user").unwrap_or(&caller.user.id);
+            let user = app
+                .config
+                .users
+                .iter()
+                .find(|u| u.id == id && u.team == caller.user.team && !app.is_removed(&u.id))
+                .ok_or("user_not_found")?;
+            let profile = app.store.profile(&user.id).await?;
+            let mut fields = Map::new();
+            fields.insert("real_name".into(), user.name.clone().into());
+            fields.insert("display_name".into(), user.name.clone().into());
+            fields.extend(app.image_fields(&user.id, &profile));
+            Ok(json!({"ok": true, "profile": fields}))
+        }
+        .await,
+    )
+}
+
+// ---------------------------------------------------------------- admin.users.remove
+
+async fn users_remove(
+    State(app): State<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    answer(
+        async {
+            let accepts = Accepts {
+                json: true,
+                multipart: true,
+            };
+            let args = app.args(&method, &uri, &headers, body, accepts).await?;
+            let needs = Needs {
+                scope: ADMIN,
+                bots: false,
+                tier: Tier::Two,
+            };
+            let caller = app.caller(args.token(), needs)?;
+            let team = args.get("team_id").ok_or("invalid_arguments")?;
+            let target = args.get("user_id").ok_or("invalid_arguments")?;
+            if !app.config.teams.iter().any(|t| t.id == team) {
+                return Err("team_not_found".into());
+            }
+            if !(caller.user.admin || caller.user.primary_owner) || caller.user.team != team {
+                return Err("invalid_permissions".into());
+            }
+            let user = app
+                .config
+                .users
+                .iter()
+                .find(|u| u.id == target && u.team == team)
+                .ok_or("user_not_found")?;
+            if user.deleted || app.is_removed(&user.id) {
+                return Err("user_already_deleted".into());
+            }
+            if user.primary_owner {
+                return Err("cannot_modify_primary_owner".into());
+            }
+            app.clear_avatar(&user.id, true).await?;
+            app.removed
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(user.id.clone());
+            Ok(json!({"ok": true}))
+        }
+        .await,
+    )
+}
+
+// ---------------------------------------------------------------- ZITADEL
+
+fn zitadel_error(status: StatusCode, code: u32, message: &str) -> Response {
+    let body = json!({"code": code, "message": message, "details": []});
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn zitadel_delete(
+    State(app): State<Arc<App>>,
+    Path(target): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let Some(token) = bearer else {
+        return zitadel_error(StatusCode::UNAUTHORIZED, 16, "auth header missing");
+    };
+    // Who is calling (any valid token); what they may do is checked below.
+    let removed = app
+        .removed
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let any = Needs {
+        scope: "",
+        bots: true,
+        tier: Tier::Two,
+    };
+    let caller = match authenticate(&app.config, |u| removed.contains(u), Some(&token), any) {
+        Ok(c) => c,
+        Err(e) => return zitadel_error(StatusCode::UNAUTHORIZED, 16, e),
+    };
+    if let Err(retry) = app
+        .limiter
+        .check(&app.config.rate_limits, &token, Tier::Two)
+    {
+        let mut r = zitadel_error(StatusCode::TOO_MANY_REQUESTS, 8, "rate limited");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry.max(1)));
+        return r;
+    }
+    let Some(user) = app
+        .config
+        .users
+        .iter()
+        .find(|u| u.id == target && !u.deleted && !removed.contains(&u.id))
+    else {
+        return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found");
+    };
+    let org = headers.get("x-zitadel-orgid").and_then(|v| v.to_str().ok());
+    if org.is_some_and(|o| o != user.team) {
+        return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found in organisation");
+    }
+    let has = |scope: &str| caller.token.scopes.iter().any(|s| s == scope);
+    let allowed = caller.token.kind == TokenType::User
+        && ((caller.user.id == user.id && has(WRITE))
+            || (has(ADMIN)
+                && (caller.user.admin || caller.user.primary_owner)
+                && caller.user.team == user.team));
+    if !allowed {
+        return zitadel_error(StatusCode::FORBIDDEN, 7, "permission denied");
+    }
+    match app.clear_avatar(&user.id, false).await {
+        Ok(p) => {
+            let body = json!({"details": {
+                "sequence": p.sequence.to_string(),
+                "creationDate": rfc3339(p.created),
+                "changeDate": rfc3339(p.changed),
+                "resourceOwner": user.team,
+            }});
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+        Err(_) => zitadel_error(StatusCode::INTERNAL_SERVER_ERROR, 13, "internal error"),
+    }
+}
+
+/// `secs` since the epoch as RFC 3339 UTC (`2026-11-29T15:04:05Z`).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+// ---------------------------------------------------------------- files
+
+async fn avatar_file(
+    State(app): State<Arc<App>>,
+    Path((user, version, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let not_found = || StatusCode::NOT_FOUND.into_response();
+    if user == "_default" {
+        return default_file(&app, &version, &file, &headers).await;
+    }
+    if app.is_removed(&user) {
+        return not_found();
+    }
+    let Ok(profile) = app.store.profile(&user).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if profile.version.as_deref() != Some(version.as_str()) {
+        return not_found();
+    }
+    let etag = format!("\"{version}-{file}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    match app.store.get_object(&user, &version, &file).await {
+        Ok(Some(bytes)) => file_response(bytes, &file, etag),
+        Ok(None) => not_found(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn file_response(bytes: Vec<u8>, file: &str, etag: String) -> Response {
+    let mime = match file.rsplit('.').next() {
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        _ => "image/jpeg",
+    };
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_owned(),
+            ),
+            (header::ETAG, etag),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The generated default avatar of a known user: `<size>.jpg` or `original.jpg`.
+async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMap) -> Response {
+    let known = app.config.users.iter().any(|u| u.id == user) && !app.is_removed(user);
+    let size = match file.strip_suffix(".jpg") {
+        Some("original") => Some(512),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|s| Policy::default().sizes.contains(s)),
+        None => None,
+    };
+    let (true, Some(size)) = (known, size) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!("\"default-{}-{size}\"", identicon::hash(user));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let user = user.to_owned();
+    let made = app
+        .image_job(move || {
+            let mut policy = Policy::default();
+            policy.sizes = vec![size];
+            identicon::renditions(&user, &policy)
+        })
+        .await;
+    match made {
+        Ok(Ok(mut r)) if r.len() == 1 && r[0].format == Format::Jpeg => {
+            file_response(r.remove(0).bytes, file, etag)
+        }
+        Err(Fail::Response(r)) => *r,
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,143 @@
+//! The operator's TOML: teams, users, tokens and rate limits.
+//!
+//! ```toml
+//! [[team]]
+//! id = "T0001"
+//!
+//! [[user]]
+//! id = "U0001"
+//! team = "T0001"
+//! name = "ada"          # optional bools, default false: admin, primary_owner, deleted, is_bot
+//!
+//! [[token]]
+//! token = "xoxp-1"
+//! user = "U0001"
+//! type = "user"         # user | bot
+//! scopes = ["users.profile:read", "users.profile:write"]   # admin: "admin.users:write"
+//! # optional bools, default false: revoked, expired
+//!
+//! [rate_limits]         # requests per minute per token and method tier
+//! tier2 = 20
+//! tier3 = 50
+//! tier4 = 100
+//! ```
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default, rename = "team")]
+    pub teams: Vec<Team>,
+    #[serde(default, rename = "user")]
+    pub users: Vec<User>,
+    #[serde(default, rename = "token")]
+    pub tokens: Vec<Token>,
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Team {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub id: String,
+    pub team: String,
+    pub name: String,
+    #[serde(default)]
+    pub admin: bool,
+    #[serde(default)]
+    pub primary_owner: bool,
+    #[serde(default)]
+    pub deleted: bool,
+    #[serde(default)]
+    pub is_bot: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    User,
+    Bot,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    pub token: String,
+    pub user: String,
+    #[serde(rename = "type")]
+    pub kind: TokenType,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub revoked: bool,
+    #[serde(default)]
+    pub expired: bool,
+}
+
+/// Requests per minute per token, by Slack method tier. Defaults: Slack's documented
+/// floors (Tier 2: 20, Tier 3: 50, Tier 4: 100).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    pub tier2: u32,
+    pub tier3: u32,
+    pub tier4: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            tier2: 20,
+            tier3: 50,
+            tier4: 100,
+        }
+    }
+}
+
+impl Config {
+    /// Parses and cross-checks: unique ids and tokens, every user in a known team,
+    /// every token of a known user.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut seen = HashMap::new();
+        for t in &config.teams {
+            if seen.insert(("team", t.id.as_str()), ()).is_some() {
+                return Err(format!("team {} is listed twice", t.id));
+            }
+        }
+        for u in &config.users {
+            if seen.insert(("user", u.id.as_str()), ()).is_some() {
+                return Err(format!("user {} is listed twice", u.id));
+            }
+            if !config.teams.iter().any(|t| t.id == u.team) {
+                return Err(format!("user {} is in unknown team {}", u.id, u.team));
+            }
+            if !valid_id(&u.id) {
+                return Err(format!("user id {:?} must be letters and digits", u.id));
+            }
+        }
+        for t in &config.tokens {
+            if seen.insert(("token", t.token.as_str()), ()).is_some() {
+                return Err("a token is listed twice".into());
+            }
+            if !config.users.iter().any(|u| u.id == t.user) {
+                return Err(format!("a token names unknown user {}", t.user));
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Ids become object-store path segments: letters and digits only.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}

@@ -1,0 +1,150 @@
+//! `avatar serve`: the reference upload server (built with `--features server`).
+//!
+//! Slack-compatible `users.setPhoto`, `users.deletePhoto`, `users.profile.get`,
+//! `admin.users.remove`, ZITADEL's `DELETE /management/v1/users/{id}/avatar`, and the
+//! renditions at content-addressed URLs, over an object store: local disk by default,
+//! in memory, or S3-compatible. Image work runs on the blocking pool, one job per
+//! core, with a bounded queue; beyond it callers get `ratelimited`.
+
+mod api;
+mod auth;
+mod config;
+mod identicon;
+mod request;
+mod store;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, RwLock};
+
+use object_store::ObjectStore;
+
+use api::App;
+use config::Config;
+use store::AvatarStore;
+
+/// Flags of `avatar serve`.
+pub struct Serve {
+    pub listen: SocketAddr,
+    pub data: Option<PathBuf>,
+    pub config: PathBuf,
+    /// `file` (default: `--data`), `memory`, or `s3://BUCKET` (credentials, region
+    /// and endpoint from the usual `AWS_*` environment variables).
+    pub store: Option<String>,
+    pub public_url: Option<String>,
+    /// Largest request body, bytes. Default: the engine's `max_input_bytes` + 64 KiB.
+    pub max_body: usize,
+}
+
+pub fn parse(args: &[String]) -> Result<Serve, String> {
+    let mut serve = Serve {
+        listen: "127.0.0.1:8080".parse().expect("a valid address"),
+        data: None,
+        config: PathBuf::new(),
+        store: None,
+        public_url: None,
+        max_body: avatar_engine::Policy::default().max_input_bytes + (64 << 10),
+    };
+    let mut config = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--listen" => {
+                let v = value()?;
+                serve.listen = v.parse().map_err(|e| format!("--listen {v:?}: {e}"))?;
+            }
+            "--data" => serve.data = Some(PathBuf::from(value()?)),
+            "--config" => config = Some(PathBuf::from(value()?)),
+            "--store" => serve.store = Some(value()?),
+            "--public-url" => serve.public_url = Some(value()?.trim_end_matches('/').to_owned()),
+            other => return Err(format!("unknown serve flag {other}")),
+        }
+    }
+    serve.config = config.ok_or("serve needs --config FILE")?;
+    Ok(serve)
+}
+
+fn object_store(serve: &Serve) -> Result<Arc<dyn ObjectStore>, String> {
+    match serve.store.as_deref() {
+        Some("memory") => Ok(Arc::new(object_store::memory::InMemory::new())),
+        Some(url) if url.starts_with("s3://") => {
+            let bucket = &url["s3://".len()..];
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                .map_err(|e| format!("S3 store {url}: {e}"))
+        }
+        None | Some("file") => {
+            let dir = serve
+                .data
+                .clone()
+                .ok_or("the file store needs --data DIR")?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                .map_err(|e| format!("data dir {}: {e}", dir.display()))
+        }
+        Some(other) => Err(format!(
+            "--store {other:?}: expected file, memory or s3://BUCKET"
+        )),
+    }
+}
+
+/// Starts the server and runs until interrupted. Errors are start-up failures.
+pub fn run(serve: Serve) -> Result<(), String> {
+    let text = std::fs::read_to_string(&serve.config)
+        .map_err(|e| format!("cannot read {}: {e}", serve.config.display()))?;
+    let config = Config::parse(&text).map_err(|e| format!("{}: {e}", serve.config.display()))?;
+    let store = AvatarStore::new(object_store(&serve)?);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .max_blocking_threads(cores + 2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let collected = store
+            .collect_garbage()
+            .await
+            .map_err(|e| format!("start-up clean-up: {e}"))?;
+        let mut removed = HashSet::new();
+        for u in &config.users {
+            let p = store.profile(&u.id).await.map_err(|e| e.to_string())?;
+            if p.removed {
+                removed.insert(u.id.clone());
+            }
+        }
+        let listener = tokio::net::TcpListener::bind(serve.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let app = Arc::new(App {
+            config,
+            store,
+            public_url: serve
+                .public_url
+                .unwrap_or_else(|| format!("http://{local}")),
+            limiter: Default::default(),
+            removed: RwLock::new(removed),
+            locks: Mutex::default(),
+            work: tokio::sync::Semaphore::new(cores),
+            waiting: AtomicUsize::new(0),
+            max_waiting: 4 * cores,
+            max_body: serve.max_body,
+        });
+        // One line on stdout when ready, so scripts and tests know the port.
+        println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");
+        axum::serve(listener, api::router(app))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,775 @@
+//! `avatar serve`, started for real on loopback and driven with curl (and a raw socket
+//! for a truncated body). Built only with `--features server`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::{decode, fixture, generate};
+use avatar_engine::Format;
+
+const CONFIG: &str = r#"
+[[team]]
+id = "T1"
+
+[[team]]
+id = "T2"
+
+[[user]]
+id = "U1"
+team = "T1"
+name = "ada"
+
+[[user]]
+id = "U2"
+team = "T1"
+name = "grace"
+admin = true
+
+[[user]]
+id = "U3"
+team = "T1"
+name = "owner"
+primary_owner = true
+
+[[user]]
+id = "U4"
+team = "T1"
+name = "gone"
+deleted = true
+
+[[user]]
+id = "U5"
+team = "T2"
+name = "other"
+
+[[user]]
+id = "B1"
+team = "T1"
+name = "bot"
+is_bot = true
+
+[[token]]
+token = "t-ada"
+user = "U1"
+type = "user"
+scopes = ["users.profile:read", "users.profile:write"]
+
+[[token]]
+token = "t-admin"
+user = "U2"
+type = "user"
+scopes = ["users.profile:read", "users.profile:write", "admin.users:write"]
+
+[[token]]
+token = "t-read"
+user = "U1"
+type = "user"
+scopes = ["users.profile:read"]
+
+[[token]]
+token = "t-revoked"
+user = "U1"
+type = "user"
+scopes = ["users.profile:write"]
+revoked = true
+
+[[token]]
+token = "t-expired"
+user = "U1"
+type = "user"
+scopes = ["users.profile:write"]
+expired = true
+
+[[token]]
+token = "t-gone"
+user = "U4"
+type = "user"
+scopes = ["users.profile:write"]
+
+[[token]]
+token = "t-bot"
+user = "B1"
+type = "bot"
+scopes = ["users.profile:read", "users.profile:write"]
+
+[[token]]
+token = "t-other"
+user = "U5"
+type = "user"
+scopes = ["users.profile:read", "users.profile:write", "admin.users:write"]
+
+[[token]]
+token = "t-owner"
+user = "U3"
+type = "user"
+scopes = ["users.profile:write"]
+
+[rate_limits]
+tier2 = 1000
+tier3 = 1000
+tier4 = 1000
+"#;
+
+/// A running server; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("avatar-serve-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Starts `avatar serve` on an ephemeral port over `data` with `config`, and waits for
+/// its ready line.
+fn start_with(data: &Path, config: &str) -> Server {
+    let config_path = data.with_extension("toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config_path)
+        .arg("--data")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let base = format!("http://{}", ready["listening"].as_str().unwrap());
+    Server {
+        child,
+        base,
+        data: data.to_owned(),
+    }
+}
+
+fn start(name: &str) -> Server {
+    start_with(&scratch(name), CONFIG)
+}
+
+/// One HTTP exchange with curl: (status, headers lower-cased, body).
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// The Slack error code, or "ok".
+    fn code(&self) -> String {
+        let v = self.json();
+        if v["ok"] == true {
+            "ok".into()
+        } else {
+            v["error"].as_str().unwrap().to_owned()
+        }
+    }
+}
+
+fn curl(args: &[&str]) -> Reply {
+    let out = Command::new("curl")
+        .args(["-s", "-i", "-H", "Expect:"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let raw = out.stdout;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+impl Server {
+    fn api(&self, method: &str) -> String {
+        format!("{}/api/{method}", self.base)
+    }
+
+    /// setPhoto with `file` as the image part of type `mime`, plus form fields.
+    fn set_photo(&self, token: &str, file: &str, mime: &str, fields: &[&str]) -> Reply {
+        let image = format!("image=@{file};type={mime}");
+        let auth = format!("Authorization: Bearer {token}");
+        let mut args = vec!["-H", auth.as_str(), "-F", image.as_str()];
+        for f in fields {
+            args.extend(["-F", f]);
+        }
+        let url = self.api("users.setPhoto");
+        args.push(&url);
+        curl(&args)
+    }
+
+    fn profile(&self, token: &str, user: Option<&str>) -> Reply {
+        let mut url = format!("{}?token={token}", self.api("users.profile.get"));
+        if let Some(u) = user {
+            url.push_str(&format!("&user={u}"));
+        }
+        curl(&[&url])
+    }
+
+    fn delete_photo(&self, token: &str) -> Reply {
+        curl(&[
+            "-X",
+            "POST",
+            "-d",
+            &format!("token={token}"),
+            &self.api("users.deletePhoto"),
+        ])
+    }
+}
+
+/// Every `image_*` URL of a profile answer, with its size (`None` for original).
+fn image_urls(profile: &Value) -> Vec<(Option<u32>, String)> {
+    let p = profile["profile"].as_object().unwrap();
+    let mut v: Vec<(Option<u32>, String)> = p
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = k.strip_prefix("image_")?;
+            Some((rest.parse().ok(), v.as_str()?.to_owned()))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn upload_profile_fetch_delete_round_trip() {
+    let s = start("round-trip");
+    let dir = scratch("round-trip-files");
+    let photo = write_temp(&dir, "photo.jpg", &fixture("photo_landscape_800x600.jpg"));
+
+    // Before any upload: the generated default, not a custom image.
+    let before = s.profile("t-ada", None);
+    assert_eq!(before.code(), "ok");
+    assert_eq!(before.json()["profile"]["is_custom_image"], false);
+    let default_72 = before.json()["profile"]["image_72"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = curl(&[&default_72]);
+    assert_eq!(r.status, 200);
+    let d = decode(&r.body, Format::Jpeg);
+    assert_eq!((d.w, d.h), (72, 72));
+
+    let set = s.set_photo("t-ada", &photo, "image/jpeg", &[]);
+    assert_eq!(set.code(), "ok", "{}", String::from_utf8_lossy(&set.body));
+    let profile = s.profile("t-ada", None).json();
+    assert_eq!(profile["profile"]["is_custom_image"], true);
+    assert_eq!(profile["profile"]["real_name"], "ada");
+    let urls = image_urls(&profile);
+    let sizes: Vec<Option<u32>> = urls.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        sizes,
+        [
+            None,
+            Some(24),
+            Some(32),
+            Some(48),
+            Some(72),
+            Some(192),
+            Some(512),
+            Some(1024)
+        ]
+    );
+    for (size, url) in &urls {
+        let r = curl(&[url]);
+        assert_eq!(r.status, 200, "{url}");
+        assert_eq!(r.header("content-type"), Some("image/jpeg"));
+        assert!(r.header("cache-control").unwrap().contains("immutable"));
+        let d = decode(&r.body, Format::Jpeg);
+        // image_original: the upload's own square (800 letterboxed), no metadata.
+        assert_eq!(d.w, size.unwrap_or(800), "{url}");
+        let etag = r.header("etag").unwrap().to_owned();
+        let again = curl(&["-H", &format!("If-None-Match: {etag}"), url]);
+        assert_eq!(again.status, 304);
+    }
+
+    // Replacing the photo: the old URLs stop resolving, the new ones work.
+    let crop = s.set_photo(
+        "t-ada",
+        &photo,
+        "image/jpeg",
+        &["crop_x=100", "crop_y=0", "crop_w=600"],
+    );
+    assert_eq!(crop.code(), "ok");
+    let replaced = image_urls(&s.profile("t-ada", None).json());
+    assert_ne!(replaced, urls);
+    assert_eq!(curl(&[&urls[1].1]).status, 404);
+    assert_eq!(curl(&[&replaced[1].1]).status, 200);
+
+    // deletePhoto: idempotent; the URLs stop resolving; back to the default.
+    assert_eq!(s.delete_photo("t-ada").code(), "ok");
+    assert_eq!(s.delete_photo("t-ada").code(), "ok");
+    assert_eq!(curl(&[&replaced[1].1]).status, 404);
+    let after = s.profile("t-ada", None).json();
+    assert_eq!(after["profile"]["is_custom_image"], false);
+    assert_eq!(after["profile"]["image_72"], default_72.as_str());
+}
+
+#[test]
+fn auth_errors_are_slack_codes() {
+    let s = start("auth");
+    let dir = scratch("auth-files");
+    let photo = write_temp(&dir, "p.jpg", &fixture("size_512x512_min.jpg"));
+    let set = |token: &str| s.set_photo(token, &photo, "image/jpeg", &[]).code();
+    assert_eq!(curl(&[&s.api("users.profile.get")]).code(), "not_authed");
+    assert_eq!(set("nope"), "invalid_auth");
+    assert_eq!(set("t-revoked"), "token_revoked");
+    assert_eq!(set("t-expired"), "token_expired");
+    assert_eq!(set("t-gone"), "account_inactive");
+    assert_eq!(set("t-read"), "missing_scope");
+    assert_eq!(set("t-bot"), "not_allowed_token_type");
+    // A bot may read profiles; unknown and other-team users are not found.
+    assert_eq!(s.profile("t-bot", Some("U1")).code(), "ok");
+    assert_eq!(s.profile("t-ada", Some("U999")).code(), "user_not_found");
+    assert_eq!(s.profile("t-ada", Some("U5")).code(), "user_not_found");
+    // Errors are HTTP 200 with ok:false, as Slack sends them.
+    assert_eq!(curl(&[&s.api("users.profile.get")]).status, 200);
+}
+
+#[test]
+fn engine_rejections_map_one_to_one() {
+    let s = start("rejections");
+    let dir = scratch("rejections-files");
+    let f = |name: &str, bytes: &[u8]| write_temp(&dir, name, bytes);
+    let ok = f("ok.png", &fixture("png_rgb8_600x600.png"));
+    let text = f("t.txt", b"hello, not an image");
+    let small = f("small.jpg", &fixture("size_511x700_too_small.jpg"));
+    let large = f("large.jpg", &fixture("size_1025x800_too_large.jpg"));
+    let frames: Vec<generate::GifFrame> = (0..51)
+        .map(|i| generate::gif_frame(0, 0, 16, 16, move |_, _| (i % 16) as u8))
+        .collect();
+    let many = f("many.gif", &generate::gif(512, 512, &frames, None));
+    let set =
+        |file: &str, mime: &str, fields: &[&str]| s.set_photo("t-ada", file, mime, fields).code();
+    assert_eq!(set(&text, "image/png", &[]), "bad_image");
+    assert_eq!(
+        set(&ok, "image/jpeg", &[]),
+        "bad_image",
+        "Content-Type must match"
+    );
+    assert_eq!(set(&ok, "application/octet-stream", &[]), "bad_image");
+    assert_eq!(set(&small, "image/jpeg", &[]), "too_small");
+    assert_eq!(set(&large, "image/jpeg", &[]), "too_large");
+    assert_eq!(set(&many, "image/gif", &[]), "too_many_frames");
+    assert_eq!(
+        set(&ok, "image/png", &["crop_x=0", "crop_y=0"]),
+        "invalid_arguments"
+    );
+    assert_eq!(
+        set(&ok, "image/png", &["crop_x=0", "crop_y=0", "crop_w=601"]),
+        "invalid_arguments"
+    );
+    assert_eq!(
+        set(&ok, "image/png", &["crop_x=a", "crop_y=0", "crop_w=10"]),
+        "invalid_arguments"
+    );
+    // None of these changed the profile.
+    assert_eq!(
+        s.profile("t-ada", None).json()["profile"]["is_custom_image"],
+        false
+    );
+    assert_eq!(set(&ok, "image/png", &[]), "ok");
+}
+
+#[test]
+fn request_shapes_get_slack_errors() {
+    let s = start("shapes");
+    let url = s.api("users.deletePhoto");
+    let auth = "Authorization: Bearer t-ada";
+    let post = |ct: Option<&str>, body: &str| {
+        let mut args = vec!["-X", "POST", "-H", auth];
+        let header;
+        if let Some(ct) = ct {
+            header = format!("Content-Type: {ct}");
+            args.extend(["-H", header.as_str()]);
+        } else {
+            args.extend(["-H", "Content-Type:"]);
+        }
+        args.extend(["--data-binary", body, url.as_str()]);
+        curl(&args).code()
+    };
+    assert_eq!(post(None, "x=1"), "missing_post_type");
+    assert_eq!(post(Some("application/json"), "{}"), "invalid_post_type");
+    assert_eq!(post(Some("text/plain"), "x"), "invalid_post_type");
+    assert_eq!(
+        post(
+            Some("application/x-www-form-urlencoded; charset=latin1"),
+            "a=1"
+        ),
+        "invalid_charset"
+    );
+    assert_eq!(
+        post(Some("multipart/form-data"), "--x\r\n"),
+        "invalid_form_data"
+    );
+    assert_eq!(
+        post(Some("multipart/form-data; boundary=zz"), "garbage"),
+        "invalid_form_data"
+    );
+    assert_eq!(
+        post(Some("application/x-www-form-urlencoded"), "bad-name=1"),
+        "invalid_arg_name"
+    );
+    assert_eq!(
+        post(Some("application/x-www-form-urlencoded"), "ids[]=1"),
+        "invalid_array_arg"
+    );
+    assert_eq!(post(Some("application/x-www-form-urlencoded"), ""), "ok");
+
+    // A body shorter than its Content-Length: request_timeout.
+    let addr = s.base.trim_start_matches("http://");
+    let mut sock = TcpStream::connect(addr).unwrap();
+    write!(
+        sock,
+        "POST /api/users.setPhoto HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t-ada\r\n\
+         Content-Type: multipart/form-data; boundary=zz\r\nContent-Length: 5000\r\n\r\n--zz\r\n"
+    )
+    .unwrap();
+    sock.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = String::new();
+    let _ = sock.read_to_string(&mut reply);
+    assert!(reply.contains("\"error\":\"request_timeout\""), "{reply}");
+
+    // A body over the cap is refused from its Content-Length, unread.
+    let mut sock = TcpStream::connect(addr).unwrap();
+    write!(
+        sock,
+        "POST /api/users.setPhoto HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t-ada\r\n\
+         Content-Type: multipart/form-data; boundary=zz\r\nContent-Length: 999999999\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    let _ = sock.read_to_string(&mut reply);
+    assert!(reply.contains("\"error\":\"too_large\""), "{reply}");
+}
+
+#[test]
+fn rate_limits_answer_429_with_retry_after() {
+    let config = CONFIG
+        .replace("tier2 = 1000", "tier2 = 2")
+        .replace("tier4 = 1000", "tier4 = 3");
+    let s = start_with(&scratch("limits"), &config);
+    for _ in 0..2 {
+        assert_eq!(s.delete_photo("t-ada").code(), "ok");
+    }
+    let limited = s.delete_photo("t-ada");
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.code(), "ratelimited");
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    // Tiers are counted apart: profile.get (Tier 4) still has its allowance.
+    assert_eq!(s.profile("t-ada", None).code(), "ok");
+}
+
+#[test]
+fn admin_users_remove() {
+    let s = start("remove");
+    let dir = scratch("remove-files");
+    let photo = write_temp(&dir, "p.jpg", &fixture("size_512x512_min.jpg"));
+    assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
+    let urls = image_urls(&s.profile("t-ada", None).json());
+    let remove = |token: &str, body: &str, json: bool| {
+        let auth = format!("Authorization: Bearer {token}");
+        let ct = if json {
+            "Content-Type: application/json"
+        } else {
+            "Content-Type: application/x-www-form-urlencoded"
+        };
+        curl(&[
+            "-X",
+            "POST",
+            "-H",
+            &auth,
+            "-H",
+            ct,
+            "--data-binary",
+            body,
+            &s.api("admin.users.remove"),
+        ])
+        .code()
+    };
+    assert_eq!(
+        remove("t-ada", "team_id=T1&user_id=U1", false),
+        "missing_scope"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T9&user_id=U1", false),
+        "team_not_found"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T2&user_id=U5", false),
+        "invalid_permissions"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T1&user_id=U9", false),
+        "user_not_found"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T1&user_id=U4", false),
+        "user_already_deleted"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T1&user_id=U3", false),
+        "cannot_modify_primary_owner"
+    );
+    assert_eq!(
+        remove("t-admin", r#"{"team_id":"T1","user_id":"U1"}"#, true),
+        "ok"
+    );
+    assert_eq!(
+        remove("t-admin", "team_id=T1&user_id=U1", false),
+        "user_already_deleted"
+    );
+    // Every rendition is gone, the user is gone, their tokens are inactive.
+    for (_, url) in &urls {
+        assert_eq!(curl(&[url]).status, 404);
+    }
+    let left = std::fs::read_dir(s.data.join("avatars/U1"))
+        .map(|d| {
+            d.flat_map(|e| std::fs::read_dir(e.unwrap().path()).unwrap())
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(left, 0, "objects left behind");
+    assert_eq!(s.profile("t-admin", Some("U1")).code(), "user_not_found");
+    assert_eq!(s.delete_photo("t-ada").code(), "account_inactive");
+}
+
+#[test]
+fn zitadel_delete_avatar() {
+    let s = start("zitadel");
+    let dir = scratch("zitadel-files");
+    let photo = write_temp(&dir, "p.jpg", &fixture("size_512x512_min.jpg"));
+    let del = |token: Option<&str>, user: &str, org: Option<&str>| {
+        let url = format!("{}/management/v1/users/{user}/avatar", s.base);
+        let mut args = vec!["-X".to_owned(), "DELETE".to_owned()];
+        if let Some(t) = token {
+            args.extend(["-H".into(), format!("Authorization: Bearer {t}")]);
+        }
+        if let Some(o) = org {
+            args.extend(["-H".into(), format!("x-zitadel-orgid: {o}")]);
+        }
+        args.push(url);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&refs)
+    };
+    let unauth = del(None, "U1", None);
+    assert_eq!(
+        (unauth.status, unauth.json()["code"].as_u64()),
+        (401, Some(16))
+    );
+    assert_eq!(unauth.json()["details"], serde_json::json!([]));
+    let bad = del(Some("nope"), "U1", None);
+    assert_eq!((bad.status, bad.json()["code"].as_u64()), (401, Some(16)));
+    let other = del(Some("t-ada"), "U2", None);
+    assert_eq!(
+        (other.status, other.json()["code"].as_u64()),
+        (403, Some(7))
+    );
+    let missing = del(Some("t-admin"), "U999", None);
+    assert_eq!(
+        (missing.status, missing.json()["code"].as_u64()),
+        (404, Some(5))
+    );
+    let wrong_org = del(Some("t-ada"), "U1", Some("T2"));
+    assert_eq!(wrong_org.status, 404);
+
+    assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
+    let own = del(Some("t-ada"), "U1", Some("T1"));
+    assert_eq!(own.status, 200);
+    let details = &own.json()["details"];
+    assert_eq!(details["resourceOwner"], "T1");
+    let first: u64 = details["sequence"].as_str().unwrap().parse().unwrap();
+    assert!(details["creationDate"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        s.profile("t-ada", None).json()["profile"]["is_custom_image"],
+        false
+    );
+
+    // An admin of the team may delete anyone's; every change raises the sequence.
+    assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
+    let by_admin = del(Some("t-admin"), "U1", None);
+    assert_eq!(by_admin.status, 200);
+    let second: u64 = by_admin.json()["details"]["sequence"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(second > first + 1, "{first} then {second}");
+    // An admin of another team may not.
+    let foreign = del(Some("t-other"), "U1", None);
+    assert_eq!(foreign.status, 403);
+}
+
+/// Every profile points to a complete set: each URL resolves and decodes.
+fn assert_complete(s: &Server, token: &str) -> Option<String> {
+    let p = s.profile(token, None).json();
+    for (size, url) in image_urls(&p) {
+        let r = curl(&[&url]);
+        assert_eq!(r.status, 200, "{url}");
+        let format = if url.ends_with(".png") {
+            Format::Png
+        } else {
+            Format::Jpeg
+        };
+        let d = decode(&r.body, format);
+        if let Some(size) = size {
+            assert_eq!(d.w, size);
+        }
+    }
+    p["profile"]["avatar_hash"].as_str().map(str::to_owned)
+}
+
+#[test]
+fn kill_9_at_any_moment_leaves_complete_sets() {
+    let data = scratch("crash");
+    let dir = scratch("crash-files");
+    let a = write_temp(&dir, "a.jpg", &fixture("photo_landscape_800x600.jpg"));
+    let b = write_temp(&dir, "b.png", &fixture("png_rgba8_circle_600x600.png"));
+    for round in 0..6u64 {
+        let mut s = start_with(&data, CONFIG);
+        // Start an upload in the background and kill the server part-way through it.
+        let url = s.api("users.setPhoto");
+        let (file, mime) = if round % 2 == 0 {
+            (&a, "image/jpeg")
+        } else {
+            (&b, "image/png")
+        };
+        let mut upload = Command::new("curl")
+            .args(["-s", "-H", "Authorization: Bearer t-ada", "-F"])
+            .arg(format!("image=@{file};type={mime}"))
+            .arg(&url)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5 + round * 15));
+        s.child.kill().unwrap(); // SIGKILL
+        let _ = s.child.wait();
+        let _ = upload.wait();
+        drop(s);
+        let s = start_with(&data, CONFIG);
+        assert_complete(&s, "t-ada");
+    }
+    // A crash between writing renditions and flipping the pointer leaves a version no
+    // profile names: the next start collects it.
+    let orphan = data.join("avatars/U1/00orphan00");
+    std::fs::create_dir_all(&orphan).unwrap();
+    std::fs::write(orphan.join("24.jpg"), b"half a set").unwrap();
+    let s = start_with(&data, CONFIG);
+    assert!(
+        !orphan.join("24.jpg").exists(),
+        "orphan version not collected"
+    );
+    let hash = assert_complete(&s, "t-ada");
+    let versions: Vec<String> = std::fs::read_dir(data.join("avatars/U1"))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| {
+                    std::fs::read_dir(p)
+                        .map(|mut d| d.next().is_some())
+                        .unwrap_or(false)
+                })
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(versions.len() <= 1, "{versions:?}");
+    if let (Some(h), Some(v)) = (hash, versions.first()) {
+        assert!(v.starts_with(&h), "{v} vs {h}");
+    }
+}
+
+#[test]
+fn concurrent_set_and_delete_end_in_a_serial_state() {
+    let s = start("race");
+    let dir = scratch("race-files");
+    let files = [
+        write_temp(&dir, "a.jpg", &fixture("photo_landscape_800x600.jpg")),
+        write_temp(&dir, "b.jpg", &fixture("size_512x512_min.jpg")),
+        write_temp(&dir, "c.png", &fixture("png_rgba8_circle_600x600.png")),
+    ];
+    for _ in 0..3 {
+        std::thread::scope(|scope| {
+            for (i, f) in files.iter().enumerate() {
+                let s = &s;
+                scope.spawn(move || {
+                    let mime = if f.ends_with(".png") {
+                        "image/png"
+                    } else {
+                        "image/jpeg"
+                    };
+                    assert_eq!(s.set_photo("t-ada", f, mime, &[]).code(), "ok");
+                    if i == 1 {
+                        assert_eq!(s.delete_photo("t-ada").code(), "ok");
+                    }
+                });
+            }
+        });
+        // The end state is one a serial order gives: no avatar, or one whole upload.
+        assert_complete(&s, "t-ada");
+        let on_disk = std::fs::read_dir(s.data.join("avatars/U1"))
+            .map(|d| {
+                d.filter(|e| {
+                    std::fs::read_dir(e.as_ref().unwrap().path())
+                        .map(|mut d| d.next().is_some())
+                        .unwrap_or(false)
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        assert!(on_disk <= 1, "{on_disk} versions stored at once");
+    }
+}
