@@ -141,3 +141,43 @@ impl Config {
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let c = Config::parse(include_str!("example.toml")).unwrap();
+        assert_eq!((c.teams.len(), c.users.len(), c.tokens.len()), (1, 2, 2));
+        assert_eq!(c.rate_limits.tier2, 20);
+        assert!(c.users[1].admin && !c.users[0].admin);
+    }
+
+    #[test]
+    fn inconsistent_configs_are_refused() {
+        let base = include_str!("example.toml");
+        for (broken, why) in [
+            (
+                base.replace(
+                    "team = \"T0001\"\nname = \"ada\"",
+                    "team = \"T9\"\nname = \"ada\"",
+                ),
+                "unknown team",
+            ),
+            (
+                base.replace("user = \"U0002\"", "user = \"U0009\""),
+                "unknown user",
+            ),
+            (base.replace("xoxp-grace", "xoxp-ada"), "listed twice"),
+            (
+                base.replace("id = \"U0001\"", "id = \"../etc\""),
+                "letters and digits",
+            ),
+            (format!("{base}\nsurprise = 1\n"), "unknown field"),
+        ] {
+            let e = Config::parse(&broken).unwrap_err();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+    }
+}
