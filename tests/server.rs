@@ -773,3 +773,64 @@ fn concurrent_set_and_delete_end_in_a_serial_state() {
         assert!(on_disk <= 1, "{on_disk} versions stored at once");
     }
 }
+
+/// A flood beyond `--jobs` + `--queue` gets `ratelimited` (HTTP 429), not a crash, and
+/// the server keeps answering.
+#[test]
+fn excess_uploads_are_ratelimited_not_crashed() {
+    let data = scratch("flood");
+    let config_path = data.with_extension("toml");
+    std::fs::write(&config_path, CONFIG).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--jobs",
+            "1",
+            "--queue",
+            "0",
+            "--config",
+        ])
+        .arg(&config_path)
+        .arg("--data")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let s = Server {
+        child,
+        base: format!("http://{}", ready["listening"].as_str().unwrap()),
+        data,
+    };
+    let dir = scratch("flood-files");
+    // An animation: the slowest job, so the uploads overlap.
+    let photo = write_temp(&dir, "p.gif", &fixture("gif_animated_3_frames_600x600.gif"));
+    let codes: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                let (s, photo) = (&s, &photo);
+                scope.spawn(move || {
+                    let r = s.set_photo("t-ada", photo, "image/gif", &[]);
+                    (r.status, r.code())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (status, code) in &codes {
+        assert!(
+            (*status, code.as_str()) == (200, "ok")
+                || (*status, code.as_str()) == (429, "ratelimited"),
+            "{status} {code}"
+        );
+    }
+    assert!(codes.iter().any(|(_, c)| c == "ok"), "{codes:?}");
+    assert!(codes.iter().any(|(_, c)| c == "ratelimited"), "{codes:?}");
+    assert_eq!(s.profile("t-ada", None).code(), "ok");
+}

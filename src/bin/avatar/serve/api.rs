@@ -37,10 +37,12 @@ pub struct App {
     pub removed: RwLock<HashSet<String>>,
     /// One lock per user: changes to one user's avatar are serial.
     pub locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Image jobs running at once (one per core) and waiting at most.
+    /// Image jobs running at once (`--jobs`, default one per core).
     pub work: Semaphore,
-    pub waiting: AtomicUsize,
-    pub max_waiting: usize,
+    /// Image jobs admitted (running or waiting for a slot), and the most admitted at
+    /// once: `--jobs` + `--queue`.
+    pub admitted: AtomicUsize,
+    pub max_admitted: usize,
     /// Largest request body, in bytes.
     pub max_body: usize,
 }
@@ -185,21 +187,28 @@ impl App {
     }
 
     /// Runs `f` on the blocking pool once one of the job slots is free; refuses with
-    /// `ratelimited` when too many jobs already wait.
+    /// `ratelimited` when `max_admitted` jobs are already running or waiting.
     async fn image_job<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Fail> {
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        if self.admitted.fetch_add(1, Ordering::SeqCst) >= self.max_admitted {
+            self.admitted.fetch_sub(1, Ordering::SeqCst);
             return Err(Fail::Response(Box::new(ratelimited(1))));
         }
-        let permit = self.work.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let _permit = permit.map_err(|_| Fail::Code("internal_error"))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|_| Fail::Code("internal_error"))
+        let result = async {
+            let _permit = self
+                .work
+                .acquire()
+                .await
+                .map_err(|_| Fail::Code("internal_error"))?;
+            tokio::task::spawn_blocking(f)
+                .await
+                .map_err(|_| Fail::Code("internal_error"))
+        }
+        .await;
+        self.admitted.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 
     /// Points the user's profile at nothing and deletes what it pointed at. Returns the

@@ -36,6 +36,10 @@ pub struct Serve {
     pub public_url: Option<String>,
     /// Largest request body, bytes. Default: the engine's `max_input_bytes` + 64 KiB.
     pub max_body: usize,
+    /// Image jobs run at once. Default: one per core.
+    pub jobs: usize,
+    /// Image jobs that may wait for a slot; more get `ratelimited`. Default: 4 × jobs.
+    pub queue: Option<usize>,
 }
 
 pub fn parse(args: &[String]) -> Result<Serve, String> {
@@ -46,6 +50,8 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
         store: None,
         public_url: None,
         max_body: avatar_engine::Policy::default().max_input_bytes + (64 << 10),
+        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        queue: None,
     };
     let mut config = None;
     let mut it = args.iter();
@@ -60,6 +66,21 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
             "--config" => config = Some(PathBuf::from(value()?)),
             "--store" => serve.store = Some(value()?),
             "--public-url" => serve.public_url = Some(value()?.trim_end_matches('/').to_owned()),
+            "--jobs" => {
+                let v = value()?;
+                serve.jobs = v
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or(format!("--jobs {v:?}: expected a positive integer"))?;
+            }
+            "--queue" => {
+                let v = value()?;
+                serve.queue = Some(
+                    v.parse()
+                        .map_err(|_| format!("--queue {v:?}: expected an integer"))?,
+                );
+            }
             other => return Err(format!("unknown serve flag {other}")),
         }
     }
@@ -102,9 +123,11 @@ pub fn run(serve: Serve) -> Result<(), String> {
     let config = Config::parse(&text).map_err(|e| format!("{}: {e}", serve.config.display()))?;
     let store = AvatarStore::new(object_store(&serve)?);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let jobs = serve.jobs;
+    let queue = serve.queue.unwrap_or(4 * jobs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
-        .max_blocking_threads(cores + 2)
+        .max_blocking_threads(jobs + 2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
@@ -133,9 +156,9 @@ pub fn run(serve: Serve) -> Result<(), String> {
             limiter: Default::default(),
             removed: RwLock::new(removed),
             locks: Mutex::default(),
-            work: tokio::sync::Semaphore::new(cores),
-            waiting: AtomicUsize::new(0),
-            max_waiting: 4 * cores,
+            work: tokio::sync::Semaphore::new(jobs),
+            admitted: AtomicUsize::new(0),
+            max_admitted: jobs + queue,
             max_body: serve.max_body,
         });
         // One line on stdout when ready, so scripts and tests know the port.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Load run against `avatar serve` on loopback: CLIENTS concurrent curl clients upload
+# the still photos of DIR (users.setPhoto, each client its own user and token), UPLOADS
+# uploads in all. Prints avatars/s, p50/p99 latency and the server's peak RSS.
+#
+# usage: bench/serve/load.sh [DIR] [CLIENTS] [UPLOADS]
+#        (default ../shared/bench-inputs, 4, 200)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dir=$(cd "${1:-$root/../shared/bench-inputs}" && pwd)
+clients=${2:-4}
+uploads=${3:-200}
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+(cd "$root" && cargo build --release --quiet --features server --bin avatar)
+
+# One team, one user and token per client, limits high enough not to interfere.
+{
+  echo '[[team]]'; echo 'id = "T1"'
+  for c in $(seq 1 "$clients"); do
+    printf '[[user]]\nid = "U%s"\nteam = "T1"\nname = "load%s"\n' "$c" "$c"
+    printf '[[token]]\ntoken = "t%s"\nuser = "U%s"\ntype = "user"\nscopes = ["users.profile:write", "users.profile:read"]\n' "$c" "$c"
+  done
+  printf '[rate_limits]\ntier2 = 1000000\ntier3 = 1000000\ntier4 = 1000000\n'
+} > "$work/config.toml"
+
+"$root/target/release/avatar" serve --config "$work/config.toml" --data "$work/data" \
+  --listen 127.0.0.1:0 > "$work/ready" &
+server=$!
+for _ in $(seq 1 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
+base="http://$(sed -E 's/.*"listening":"([^"]+)".*/\1/' "$work/ready")"
+
+photos=()
+for f in "$dir"/*.jpg "$dir"/*.png; do photos+=("$f"); done
+# Job list: upload i goes to client (i mod clients), photo (i mod photos).
+for i in $(seq 0 $((uploads - 1))); do
+  f=${photos[$((i % ${#photos[@]}))]}
+  case "$f" in *.png) mime=image/png ;; *) mime=image/jpeg ;; esac
+  echo "t$((i % clients + 1)) $f $mime"
+done > "$work/jobs"
+
+start=$(date +%s.%N)
+xargs -P "$clients" -L 1 sh -c \
+  'curl -s -o /dev/null -w "%{http_code} %{time_total}\n" -H "Authorization: Bearer $0" -F "image=@$1;type=$2" '"$base"'/api/users.setPhoto' \
+  < "$work/jobs" > "$work/times"
+end=$(date +%s.%N)
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+
+ok=$(awk '$1 == 200' "$work/times" | wc -l)
+sort -n -k2 "$work/times" | awk -v n="$uploads" -v ok="$ok" -v t0="$start" -v t1="$end" -v rss="$rss" -v c="$clients" '
+  { t[NR] = $2 }
+  END {
+    wall = t1 - t0
+    p50 = t[int(NR * 0.50 + 0.5)]; p99 = t[int(NR * 0.99 + 0.5)]
+    printf "{\"clients\":%d,\"uploads\":%d,\"ok\":%d,\"seconds\":%.2f,\"avatars_per_s\":%.1f,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"server_peak_rss_kb\":%d}\n", c, n, ok, wall, ok / wall, p50 * 1000, p99 * 1000, rss
+  }'
