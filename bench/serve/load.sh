@@ -38,19 +38,21 @@ for f in "$dir"/*.jpg "$dir"/*.png; do photos+=("$f"); done
 for i in $(seq 0 $((uploads - 1))); do
   f=${photos[$((i % ${#photos[@]}))]}
   case "$f" in *.png) mime=image/png ;; *) mime=image/jpeg ;; esac
-  echo "t$((i % clients + 1)) $f $mime"
+  echo "t$((i % clients + 1)) $f $mime $i"
 done > "$work/jobs"
+mkdir -p "$work/answers"
 
 start=$(date +%s.%N)
 xargs -P "$clients" -L 1 sh -c \
-  'curl -s -o /dev/null -w "%{http_code} %{time_total}\n" -H "Authorization: Bearer $0" -F "image=@$1;type=$2" '"$base"'/api/users.setPhoto' \
+  'curl -s -o '"$work"'/answers/$3 -w "%{http_code} %{time_total}\n" -H "Authorization: Bearer $0" -F "image=@$1;type=$2" '"$base"'/api/users.setPhoto' \
   < "$work/jobs" > "$work/times"
 end=$(date +%s.%N)
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 
-ok=$(awk '$1 == 200' "$work/times" | wc -l)
-sort -n -k2 "$work/times" | awk -v n="$uploads" -v ok="$ok" -v t0="$start" -v t1="$end" -v rss="$rss" -v c="$clients" '
-  { t[NR] = $2 }
+# Each answer is kept in its own file; each line of times: HTTP status, seconds.
+ok=$(grep -l '^{"ok":true' "$work"/answers/* | wc -l)
+awk '{print $NF}' "$work/times" | sort -n | awk -v n="$uploads" -v ok="$ok" -v t0="$start" -v t1="$end" -v rss="$rss" -v c="$clients" '
+  { t[NR] = $1 }
   END {
     wall = t1 - t0
     p50 = t[int(NR * 0.50 + 0.5)]; p99 = t[int(NR * 0.99 + 0.5)]
