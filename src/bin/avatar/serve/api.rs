@@ -138,6 +138,20 @@ impl App {
         Ok(caller)
     }
 
+    /// Reads the request and authenticates its caller for `spec` (rate limit included).
+    async fn begin(
+        &self,
+        spec: Spec,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> Result<(Args, Caller), Fail> {
+        let args = self.args(method, uri, headers, body, spec.accepts).await?;
+        let caller = self.caller(args.token(), spec.needs)?;
+        Ok((args, caller))
+    }
+
     fn user_lock(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(locks.entry(user.to_owned()).or_default())
@@ -243,6 +257,52 @@ const WRITE: &str = "users.profile:write";
 const READ: &str = "users.profile:read";
 const ADMIN: &str = "admin.users:write";
 
+/// What a Slack method accepts and needs of its caller.
+#[derive(Clone, Copy)]
+struct Spec {
+    accepts: Accepts,
+    needs: Needs,
+}
+
+/// setPhoto and deletePhoto: form or multipart, user tokens with the write scope, Tier 2.
+const WRITE_TIER2: Spec = Spec {
+    accepts: Accepts {
+        json: false,
+        multipart: true,
+    },
+    needs: Needs {
+        scope: WRITE,
+        bots: false,
+        tier: Tier::Two,
+    },
+};
+
+/// profile.get: form or multipart, bots allowed, the read scope, Tier 4.
+const READ_TIER4: Spec = Spec {
+    accepts: Accepts {
+        json: false,
+        multipart: true,
+    },
+    needs: Needs {
+        scope: READ,
+        bots: true,
+        tier: Tier::Four,
+    },
+};
+
+/// admin.users.remove: form, multipart or JSON, an admin user token, Tier 2.
+const ADMIN_TIER2: Spec = Spec {
+    accepts: Accepts {
+        json: true,
+        multipart: true,
+    },
+    needs: Needs {
+        scope: ADMIN,
+        bots: false,
+        tier: Tier::Two,
+    },
+};
+
 // ---------------------------------------------------------------- users.setPhoto
 
 async fn set_photo(
@@ -262,17 +322,9 @@ async fn set_photo_inner(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Value, Fail> {
-    let accepts = Accepts {
-        json: false,
-        multipart: true,
-    };
-    let args = app.args(&method, &uri, &headers, body, accepts).await?;
-    let needs = Needs {
-        scope: WRITE,
-        bots: false,
-        tier: Tier::Two,
-    };
-    let caller = app.caller(args.token(), needs)?;
+    let (args, caller) = app
+        .begin(WRITE_TIER2, &method, &uri, &headers, body)
+        .await?;
     let crop = crop_box(&args)?;
     let image = args.image.as_ref().ok_or("invalid_arguments")?;
     let content_type = image.content_type.clone().ok_or("bad_image")?;
@@ -370,17 +422,9 @@ async fn delete_photo(
 ) -> Response {
     answer(
         async {
-            let accepts = Accepts {
-                json: false,
-                multipart: true,
-            };
-            let args = app.args(&method, &uri, &headers, body, accepts).await?;
-            let needs = Needs {
-                scope: WRITE,
-                bots: false,
-                tier: Tier::Two,
-            };
-            let caller = app.caller(args.token(), needs)?;
+            let (_, caller) = app
+                .begin(WRITE_TIER2, &method, &uri, &headers, body)
+                .await?;
             app.clear_avatar(&caller.user.id, false).await?;
             Ok(json!({"ok": true}))
         }
@@ -399,17 +443,7 @@ async fn profile_get(
 ) -> Response {
     answer(
         async {
-            let accepts = Accepts {
-                json: false,
-                multipart: true,
-            };
-            let args = app.args(&method, &uri, &headers, body, accepts).await?;
-            let needs = Needs {
-                scope: READ,
-                bots: true,
-                tier: Tier::Four,
-            };
-            let caller = app.caller(args.token(), needs)?;
+            let (args, caller) = app.begin(READ_TIER4, &method, &uri, &headers, body).await?;
             let id = args.get("user").unwrap_or(&caller.user.id);
             let user = app
                 .config
@@ -439,17 +473,9 @@ async fn users_remove(
 ) -> Response {
     answer(
         async {
-            let accepts = Accepts {
-                json: true,
-                multipart: true,
-            };
-            let args = app.args(&method, &uri, &headers, body, accepts).await?;
-            let needs = Needs {
-                scope: ADMIN,
-                bots: false,
-                tier: Tier::Two,
-            };
-            let caller = app.caller(args.token(), needs)?;
+            let (args, caller) = app
+                .begin(ADMIN_TIER2, &method, &uri, &headers, body)
+                .await?;
             let team = args.get("team_id").ok_or("invalid_arguments")?;
             let target = args.get("user_id").ok_or("invalid_arguments")?;
             if !app.config.teams.iter().any(|t| t.id == team) {
