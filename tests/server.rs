@@ -834,3 +834,56 @@ fn excess_uploads_are_ratelimited_not_crashed() {
     assert!(codes.iter().any(|(_, c)| c == "ratelimited"), "{codes:?}");
     assert_eq!(s.profile("t-ada", None).code(), "ok");
 }
+
+/// Request bodies past `--max-buffered` are refused before they are read.
+#[test]
+fn bodies_beyond_the_buffer_budget_are_ratelimited() {
+    let data = scratch("buffered");
+    let config_path = data.with_extension("toml");
+    std::fs::write(&config_path, CONFIG).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-buffered",
+            "1",
+            "--config",
+        ])
+        .arg(&config_path)
+        .arg("--data")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready: Value = serde_json::from_str(&line).unwrap();
+    let s = Server {
+        child,
+        base: format!("http://{}", ready["listening"].as_str().unwrap()),
+        data,
+    };
+    let dir = scratch("buffered-files");
+    // ~1.2 MB: more than the 1 MiB budget.
+    let big = write_temp(
+        &dir,
+        "big.png",
+        &generate::png(
+            &generate::photo(700, 600, 3, 40),
+            png::ColorType::Rgb,
+            png::BitDepth::Eight,
+            &[],
+        ),
+    );
+    assert!(std::fs::metadata(&big).unwrap().len() > 1 << 20);
+    let refused = s.set_photo("t-ada", &big, "image/png", &[]);
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (429, "ratelimited")
+    );
+    let small = write_temp(&dir, "small.jpg", &fixture("size_512x512_min.jpg"));
+    assert_eq!(s.set_photo("t-ada", &small, "image/jpeg", &[]).code(), "ok");
+}

@@ -15,7 +15,8 @@ usage:
   avatar bench DIR [--iterations N] [--warmup N] [--threads N] [--in-flight N]
   avatar serve --config FILE [--listen 127.0.0.1:8080] [--data DIR]
                [--store file|memory|s3://BUCKET] [--public-url URL]
-               [--jobs N] [--queue N]   (only in a build with --features server)
+               [--jobs N] [--queue N] [--max-buffered MiB]
+               (only in a build with --features server)
 
 INPUT '-' reads standard input. render writes DIR/<size>.<ext> and prints one JSON
 object; exit 0 ok, 1 rejected (JSON names the error), 2 usage or I/O error.

@@ -45,6 +45,10 @@ pub struct App {
     pub max_admitted: usize,
     /// Largest request body, in bytes.
     pub max_body: usize,
+    /// Bytes of request bodies held at once, in KiB permits (`--max-buffered`): a
+    /// body reserves its declared length (or `max_body` if undeclared) before it is
+    /// read and releases it when its call ends; past the budget, `ratelimited`.
+    pub buffered: Arc<Semaphore>,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -122,9 +126,27 @@ impl App {
                 StatusCode::METHOD_NOT_ALLOWED.into_response(),
             )));
         }
+        let hold = if *method == Method::POST {
+            let declared = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(self.max_body)
+                .min(self.max_body);
+            let kib = u32::try_from(declared.div_ceil(1024)).unwrap_or(u32::MAX);
+            match Arc::clone(&self.buffered).try_acquire_many_owned(kib) {
+                Ok(permit) => Some(permit),
+                Err(_) => return Err(Fail::Response(Box::new(ratelimited(1)))),
+            }
+        } else {
+            None
+        };
         let read = request::read(method, uri.query(), headers, body, accepts, self.max_body);
         match tokio::time::timeout(BODY_TIMEOUT, read).await {
-            Ok(r) => r.map_err(Fail::Code),
+            Ok(r) => r.map_err(Fail::Code).map(|mut args| {
+                args.hold = hold;
+                args
+            }),
             Err(_) => Err(Fail::Code("request_timeout")),
         }
     }

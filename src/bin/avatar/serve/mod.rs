@@ -40,6 +40,9 @@ pub struct Serve {
     pub jobs: usize,
     /// Image jobs that may wait for a slot; more get `ratelimited`. Default: 4 × jobs.
     pub queue: Option<usize>,
+    /// Request bodies held at once, in MiB; more get `ratelimited`. Default: enough
+    /// for `jobs + queue + 2` largest uploads.
+    pub max_buffered_mib: Option<usize>,
 }
 
 pub fn parse(args: &[String]) -> Result<Serve, String> {
@@ -52,6 +55,7 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
         max_body: avatar_engine::Policy::default().max_input_bytes + (64 << 10),
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         queue: None,
+        max_buffered_mib: None,
     };
     let mut config = None;
     let mut it = args.iter();
@@ -73,6 +77,13 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
                     .ok()
                     .filter(|&n| n > 0)
                     .ok_or(format!("--jobs {v:?}: expected a positive integer"))?;
+            }
+            "--max-buffered" => {
+                let v = value()?;
+                serve.max_buffered_mib = Some(
+                    v.parse()
+                        .map_err(|_| format!("--max-buffered {v:?}: expected MiB"))?,
+                );
             }
             "--queue" => {
                 let v = value()?;
@@ -125,6 +136,11 @@ pub fn run(serve: Serve) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = serve.jobs;
     let queue = serve.queue.unwrap_or(4 * jobs);
+    let buffered_kib = serve
+        .max_buffered_mib
+        .map_or((jobs + queue + 2) * serve.max_body.div_ceil(1024), |mib| {
+            mib * 1024
+        });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .max_blocking_threads(jobs + 2)
@@ -160,6 +176,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
             admitted: AtomicUsize::new(0),
             max_admitted: jobs + queue,
             max_body: serve.max_body,
+            buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");

@@ -17,6 +17,8 @@ pub struct Args {
     pub image: Option<FilePart>,
     /// The bearer token from `Authorization`, if any.
     pub bearer: Option<String>,
+    /// The share of the server's body budget this call holds until it is dropped.
+    pub hold: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Args {
