@@ -336,6 +336,19 @@ fn upload_profile_fetch_delete_round_trip() {
         assert_eq!(again.status, 304);
     }
 
+    // Only names the server hands out are served: no traversal or other keys.
+    let version = urls[1].1.rsplit('/').nth(1).unwrap().to_owned();
+    for path in [
+        format!("/avatars/U1/{version}/..%2F..%2Fprofiles%2FU1.json"),
+        format!("/avatars/U1/{version}/24.txt"),
+        format!("/avatars/..%2Fprofiles/{version}/24.jpg"),
+        "/avatars/U1/..%2F..%2Fprofiles/U1.json".to_owned(),
+        "/avatars/_default/..%2FU1/72.jpg".to_owned(),
+    ] {
+        let r = curl(&["--path-as-is", &format!("{}{path}", s.base)]);
+        assert_eq!(r.status, 404, "{path}");
+    }
+
     // Replacing the photo: the old URLs stop resolving, the new ones work.
     let crop = s.set_photo(
         "t-ada",

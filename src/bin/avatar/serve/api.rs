@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 use avatar_engine::{process, CropBox, Format, Policy, Upload};
 
 use super::auth::{authenticate, Caller, Needs, RateLimiter, Tier};
-use super::config::{Config, TokenType};
+use super::config::{valid_id, Config, TokenType};
 use super::identicon;
 use super::request::{self, Accepts, Args};
 use super::store::{now, AvatarStore, Profile, Stored};
@@ -648,8 +648,20 @@ async fn avatar_file(
     headers: HeaderMap,
 ) -> Response {
     let not_found = || StatusCode::NOT_FOUND.into_response();
+    // Only names the server itself hands out reach the store: no traversal, no
+    // guessing at other keys.
+    if !file_name_ok(&file) {
+        return not_found();
+    }
     if user == "_default" {
-        return default_file(&app, &version, &file, &headers).await;
+        return match valid_id(&version) {
+            true => default_file(&app, &version, &file, &headers).await,
+            false => not_found(),
+        };
+    }
+    let version_ok = version.len() == 32 && version.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid_id(&user) || !version_ok {
+        return not_found();
     }
     if app.is_removed(&user) {
         return not_found();
@@ -672,6 +684,15 @@ async fn avatar_file(
         Ok(None) => not_found(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// `<size>.<ext>` or `original.<ext>`, with a rendition extension.
+fn file_name_ok(file: &str) -> bool {
+    let Some((stem, ext)) = file.split_once('.') else {
+        return false;
+    };
+    matches!(ext, "jpg" | "png" | "gif")
+        && (stem == "original" || (!stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit())))
 }
 
 fn file_response(bytes: Vec<u8>, file: &str, etag: String) -> Response {
