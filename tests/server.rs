@@ -135,13 +135,15 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Starts `avatar serve` on an ephemeral port over `data` with `config`, and waits for
-/// its ready line.
-fn start_with(data: &Path, config: &str) -> Server {
+/// Starts `avatar serve` on an ephemeral port over `data` with `config` and extra
+/// `flags`, and waits for its ready line.
+fn start_with_flags(data: &Path, config: &str, flags: &[&str]) -> Server {
     let config_path = data.with_extension("toml");
     std::fs::write(&config_path, config).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(flags)
+        .arg("--config")
         .arg(&config_path)
         .arg("--data")
         .arg(data)
@@ -160,6 +162,10 @@ fn start_with(data: &Path, config: &str) -> Server {
         base,
         data: data.to_owned(),
     }
+}
+
+fn start_with(data: &Path, config: &str) -> Server {
+    start_with_flags(data, config, &[])
 }
 
 fn start(name: &str) -> Server {
@@ -791,36 +797,7 @@ fn concurrent_set_and_delete_end_in_a_serial_state() {
 /// the server keeps answering.
 #[test]
 fn excess_uploads_are_ratelimited_not_crashed() {
-    let data = scratch("flood");
-    let config_path = data.with_extension("toml");
-    std::fs::write(&config_path, CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--jobs",
-            "1",
-            "--queue",
-            "0",
-            "--config",
-        ])
-        .arg(&config_path)
-        .arg("--data")
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap();
-    let s = Server {
-        child,
-        base: format!("http://{}", ready["listening"].as_str().unwrap()),
-        data,
-    };
+    let s = start_with_flags(&scratch("flood"), CONFIG, &["--jobs", "1", "--queue", "0"]);
     let dir = scratch("flood-files");
     // An animation: the slowest job, so the uploads overlap.
     let photo = write_temp(&dir, "p.gif", &fixture("gif_animated_3_frames_600x600.gif"));
@@ -851,34 +828,7 @@ fn excess_uploads_are_ratelimited_not_crashed() {
 /// Request bodies past `--max-buffered` are refused before they are read.
 #[test]
 fn bodies_beyond_the_buffer_budget_are_ratelimited() {
-    let data = scratch("buffered");
-    let config_path = data.with_extension("toml");
-    std::fs::write(&config_path, CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--max-buffered",
-            "1",
-            "--config",
-        ])
-        .arg(&config_path)
-        .arg("--data")
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap();
-    let s = Server {
-        child,
-        base: format!("http://{}", ready["listening"].as_str().unwrap()),
-        data,
-    };
+    let s = start_with_flags(&scratch("buffered"), CONFIG, &["--max-buffered", "1"]);
     let dir = scratch("buffered-files");
     // ~1.2 MB: more than the 1 MiB budget.
     let big = write_temp(
