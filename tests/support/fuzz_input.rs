@@ -196,7 +196,6 @@ pub fn run_roundtrip(data: &[u8]) -> Result<(), String> {
     let mut policy = Policy::default();
     policy.min_side = 1;
     policy.sizes = vec![side, (side / 3).max(1) + 1, 1];
-    policy.sizes.dedup();
     policy.sizes.sort_unstable_by(|a, b| b.cmp(a));
     policy.sizes.dedup();
     let answer = process(&policy, &Upload::new(&source));

@@ -192,11 +192,12 @@ impl App {
 
     /// `image_*`, `avatar_hash` and `is_custom_image` of a profile.
     fn image_fields(&self, user: &str, profile: &Profile) -> Map<String, Value> {
+        let served = Policy::default().sizes;
         let mut m = Map::new();
         match (&profile.version, &profile.original_ext) {
             (Some(v), Some(original)) => {
                 for r in &profile.renditions {
-                    if Policy::default().sizes.contains(&r.size) {
+                    if served.contains(&r.size) {
                         let file = format!("{}.{}", r.size, r.ext);
                         m.insert(format!("image_{}", r.size), self.url(user, v, &file).into());
                     }
@@ -208,7 +209,7 @@ impl App {
             }
             _ => {
                 let base = format!("{}/avatars/_default/{user}", self.public_url);
-                for size in Policy::default().sizes {
+                for size in served {
                     m.insert(format!("image_{size}"), format!("{base}/{size}.jpg").into());
                 }
                 m.insert(
@@ -386,6 +387,7 @@ async fn set_photo_inner(
     let lock = app.user_lock(user);
     let _held = lock.lock().await;
     let mut profile = app.store.profile(user).await?;
+    let served = Policy::default().sizes;
     let mut stored = Vec::new();
     let mut original_ext = None;
     for r in &avatar.renditions {
@@ -396,7 +398,7 @@ async fn set_photo_inner(
                 .await?;
             original_ext = Some(ext.clone());
         }
-        if Policy::default().sizes.contains(&r.size) {
+        if served.contains(&r.size) {
             app.store
                 .put_object(
                     user,
@@ -556,17 +558,12 @@ async fn zitadel_delete(
         return zitadel_error(StatusCode::UNAUTHORIZED, 16, "auth header missing");
     };
     // Who is calling (any valid token); what they may do is checked below.
-    let removed = app
-        .removed
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
     let any = Needs {
         scope: "",
         bots: true,
         tier: Tier::Two,
     };
-    let caller = match authenticate(&app.config, |u| removed.contains(u), Some(&token), any) {
+    let caller = match authenticate(&app.config, |u| app.is_removed(u), Some(&token), any) {
         Ok(c) => c,
         Err(e) => return zitadel_error(StatusCode::UNAUTHORIZED, 16, e),
     };
@@ -583,7 +580,7 @@ async fn zitadel_delete(
         .config
         .users
         .iter()
-        .find(|u| u.id == target && !u.deleted && !removed.contains(&u.id))
+        .find(|u| u.id == target && !u.deleted && !app.is_removed(&u.id))
     else {
         return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found");
     };
