@@ -32,7 +32,7 @@
 //! The stages, in data-flow order, each in its own module: [`sniff()`] → [`probe()`]
 //! (headers only) → policy checks → decode under limits → orient + crop/letterbox
 //! ([`geometry`]) → resize every size in parallel → encode. See `DESIGN.md` for why.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod alloc;

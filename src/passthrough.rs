@@ -21,7 +21,7 @@ use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
 use crate::probe::jpeg::next_marker_after_entropy_data;
 
 /// JFIF 1.01, 1:1 pixel aspect, no thumbnail: the APP0 every rendition starts with.
-const JFIF_APP0: [u8; 18] = [
+pub(crate) const JFIF_APP0: [u8; 18] = [
     0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
     0x00, 0x00,
 ];

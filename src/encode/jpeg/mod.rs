@@ -1,0 +1,206 @@
+//! The JPEG rendition encoder: baseline, 8-bit YCbCr, 4:2:0 with box-averaged chroma,
+//! libjpeg's quality scaling of the Annex K quantisation tables and the Annex K Huffman
+//! tables. Written for this job (see DESIGN.md): about 3× faster than jpeg-encoder on
+//! the same output format, and squares taller than [`STRIP_ROWS`] encode as strips in
+//! parallel joined by restart markers.
+//!
+//! Data flow per 16-row MCU row: [`color`] (RGB → YCbCr planes, chroma averaged) →
+//! [`dct`] (per 8×8 block: DCT, quantise, zig-zag) → [`entropy`] (Huffman codes into
+//! bytes). Only the markers a decoder needs are written: SOI, JFIF APP0, DQT, SOF0, DHT,
+//! DRI when strips are used, SOS, EOI.
+
+mod color;
+mod dct;
+mod entropy;
+mod tables;
+
+use rayon::prelude::*;
+
+use crate::alloc::try_with_capacity;
+use crate::canvas::Square;
+use crate::error::Rejection;
+
+use color::McuRow;
+use entropy::BitWriter;
+use tables::{HuffmanSpec, Tables, CHROMA_AC, CHROMA_DC, LUMA_AC, LUMA_DC};
+
+/// Rows per independently encoded strip: a multiple of the 16-row MCU. Each strip is
+/// one restart interval, so the file does not depend on how many threads encoded it.
+const STRIP_ROWS: u32 = 256;
+
+/// Encodes an RGB (or RGBA, alpha ignored) square at `quality` (1–100, libjpeg's scale).
+pub(crate) fn encode(sq: &Square, quality: u8) -> Result<Vec<u8>, Rejection> {
+    encode_in_strips(sq, quality, STRIP_ROWS)
+}
+
+fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>, Rejection> {
+    let side = u16::try_from(sq.side)
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| Rejection::internal(format!("JPEG side {} not in 1..=65535", sq.side)))?;
+    let expected = sq.side as usize * sq.side as usize * sq.channels;
+    if !matches!(sq.channels, 3 | 4) || sq.data.len() != expected {
+        return Err(Rejection::internal(format!(
+            "JPEG encoder given {} bytes for a {}² square of {} channels",
+            sq.data.len(),
+            sq.side,
+            sq.channels
+        )));
+    }
+    let tables = Tables::new(quality);
+    let strips: Vec<(usize, usize)> = (0..sq.side)
+        .step_by(strip_rows as usize)
+        .map(|top| (top as usize, (sq.side - top).min(strip_rows) as usize))
+        .collect();
+    // MCUs per strip: at most 4096 columns × 16 rows for a 65535 side and 256-row
+    // strips; wider squares than a u16 interval allows are encoded in one pass.
+    let interval = sq
+        .side
+        .div_ceil(16)
+        .checked_mul(strip_rows.div_ceil(16))
+        .and_then(|mcus| u16::try_from(mcus).ok())
+        .filter(|_| strips.len() > 1);
+    let strips = if interval.is_some() {
+        strips
+    } else {
+        vec![(0, sq.side as usize)]
+    };
+
+    let scan = |&(top, rows): &(usize, usize)| -> Result<Vec<u8>, Rejection> {
+        // A q85 4:2:0 photo is ~1 bit per pixel; reserve 1.5 to rarely grow.
+        let out = try_with_capacity(sq.side as usize * rows * 3 / 16 + 64, "JPEG output")?;
+        Ok(match sq.channels {
+            3 => strip_fastest::<3>(sq, top, rows, &tables, out),
+            _ => strip_fastest::<4>(sq, top, rows, &tables, out),
+        })
+    };
+    let parts: Vec<Vec<u8>> = if strips.len() == 1 {
+        vec![scan(&strips[0])?]
+    } else {
+        strips.par_iter().map(scan).collect::<Result<_, _>>()?
+    };
+
+    let data: usize = parts.iter().map(|p| p.len() + 2).sum();
+    let mut out = try_with_capacity(data + 700, "JPEG output")?;
+    headers(&mut out, side, &tables, interval);
+    for (k, part) in parts.iter().enumerate() {
+        if k > 0 {
+            out.extend_from_slice(&[0xFF, 0xD0 + ((k - 1) % 8) as u8]);
+        }
+        out.extend_from_slice(part);
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    Ok(out)
+}
+
+/// [`strip`] compiled for the widest vector instructions this CPU has. The code is the
+/// same (no fused multiply-add, which would change rounding), so the output is too.
+fn strip_fastest<const C: usize>(
+    sq: &Square,
+    top: usize,
+    rows: usize,
+    tables: &Tables,
+    out: Vec<u8>,
+) -> Vec<u8> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[allow(unsafe_code)]
+        // SAFETY: `strip_avx2` only needs AVX2, which this CPU has: checked just above.
+        return unsafe { strip_avx2::<C>(sq, top, rows, tables, out) };
+    }
+    strip::<C>(sq, top, rows, tables, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn strip_avx2<const C: usize>(
+    sq: &Square,
+    top: usize,
+    rows: usize,
+    tables: &Tables,
+    out: Vec<u8>,
+) -> Vec<u8> {
+    strip::<C>(sq, top, rows, tables, out)
+}
+
+/// Entropy-coded data for rows `top..top + rows` (a whole number of MCU rows unless it
+/// ends the image), DC predictors starting from zero, padded to a byte.
+#[inline(always)]
+fn strip<const C: usize>(
+    sq: &Square,
+    top: usize,
+    rows: usize,
+    tables: &Tables,
+    out: Vec<u8>,
+) -> Vec<u8> {
+    let side = sq.side as usize;
+    let mut mcu = McuRow::new(side, C);
+    let width = mcu.width;
+    let mut bits = BitWriter::new(out);
+    let mut dc = [0i16; 3];
+    let mut coefficients = [0i16; 64];
+    let [luma, chroma] = &tables.quant;
+    for y in (top..top + rows).step_by(16) {
+        mcu.fill::<C>(&sq.data, side, y);
+        for x in (0..width).step_by(16) {
+            for at in [x, x + 8, 8 * width + x, 8 * width + x + 8] {
+                dct::block(&mcu.y, at, width, &luma.multipliers, &mut coefficients);
+                bits.block(&coefficients, &mut dc[0], &tables.dc[0], &tables.ac[0]);
+            }
+            for (plane, c) in [(&mcu.cb, 1), (&mcu.cr, 2)] {
+                dct::block(
+                    plane,
+                    x / 2,
+                    width / 2,
+                    &chroma.multipliers,
+                    &mut coefficients,
+                );
+                bits.block(&coefficients, &mut dc[c], &tables.dc[1], &tables.ac[1]);
+            }
+        }
+    }
+    bits.into_bytes()
+}
+
+/// SOI through SOS for a `side`² 4:2:0 YCbCr image.
+fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Option<u16>) {
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    out.extend_from_slice(&crate::passthrough::JFIF_APP0);
+    // DQT: two 8-bit tables, luma 0 and chroma 1.
+    out.extend_from_slice(&[0xFF, 0xDB, 0x00, 132]);
+    for (id, q) in tables.quant.iter().enumerate() {
+        out.extend_from_slice(&[id as u8]);
+        out.extend_from_slice(&q.zigzag);
+    }
+    // SOF0: 8-bit, Y sampled 2×2 with table 0, Cb and Cr 1×1 with table 1.
+    let [h, l] = side.to_be_bytes();
+    out.extend_from_slice(&[0xFF, 0xC0, 0x00, 17, 8, h, l, h, l, 3]);
+    out.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    // DHT: DC and AC tables 0 (luma) and 1 (chroma).
+    let specs: [(u8, &HuffmanSpec); 4] = [
+        (0x00, &LUMA_DC),
+        (0x10, &LUMA_AC),
+        (0x01, &CHROMA_DC),
+        (0x11, &CHROMA_AC),
+    ];
+    let len = 2 + specs
+        .iter()
+        .map(|(_, s)| 17 + s.symbols.len())
+        .sum::<usize>();
+    out.extend_from_slice(&[0xFF, 0xC4]);
+    out.extend_from_slice(&(len as u16).to_be_bytes());
+    for (class_id, spec) in specs {
+        out.extend_from_slice(&[class_id]);
+        out.extend_from_slice(&spec.counts);
+        out.extend_from_slice(spec.symbols);
+    }
+    if let Some(interval) = restart_interval {
+        out.extend_from_slice(&[0xFF, 0xDD, 0x00, 0x04]);
+        out.extend_from_slice(&interval.to_be_bytes());
+    }
+    // SOS: three components, tables (0,0), (1,1), (1,1); full spectral range.
+    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]);
+}
+
+#[cfg(test)]
+mod tests;
