@@ -104,7 +104,7 @@ fn columns(b: &mut Block) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tables::ZIGZAG;
+    use super::super::tables::{AAN_SCALE, ZIGZAG};
     use super::*;
     use std::f64::consts::PI;
 
@@ -131,23 +131,8 @@ mod tests {
     #[test]
     fn matches_the_definition_for_any_quantiser() {
         // A quantiser of all ones, expressed as AAN multipliers.
-        let ones = {
-            let s = [
-                1.0,
-                1.387_039_845,
-                1.306_562_965,
-                1.175_875_602,
-                1.0,
-                0.785_694_958,
-                0.541_196_100,
-                0.275_899_379,
-            ];
-            let mut m = [0.0f32; 64];
-            for (i, m) in m.iter_mut().enumerate() {
-                *m = (1.0 / (8.0 * s[i / 8] * s[i % 8])) as f32;
-            }
-            m
-        };
+        let ones: [f32; 64] =
+            std::array::from_fn(|i| (1.0 / (8.0 * AAN_SCALE[i / 8] * AAN_SCALE[i % 8])) as f32);
         let mut seed = 7u32;
         for _ in 0..50 {
             let px: [f32; 64] = std::array::from_fn(|_| {

@@ -138,7 +138,7 @@ fn scaled(table: &[u16; 64], quality: u8) -> [u8; 64] {
 
 /// AAN's per-frequency output scale, `cos(k·π/16)·√2` for `k` > 0: the float DCT in
 /// [`super::dct`] leaves its coefficients multiplied by `8 · s(u) · s(v)`.
-const AAN_SCALE: [f64; 8] = [
+pub(super) const AAN_SCALE: [f64; 8] = [
     1.0,
     1.387_039_845,
     1.306_562_965,

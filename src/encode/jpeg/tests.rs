@@ -248,8 +248,14 @@ fn the_vector_path_writes_the_same_bytes_as_the_portable_one() {
     let tables = Tables::new(85);
     let sq = photo();
     let portable = strip::<3>(&sq, 0, 600, &tables, Vec::new());
-    assert_eq!(portable, strip_fastest::<3>(&sq, 0, 600, &tables, Vec::new()));
+    assert_eq!(
+        portable,
+        strip_fastest::<3>(&sq, 0, 600, &tables, Vec::new())
+    );
     let sq = synthetic(72, 4);
     let portable = strip::<4>(&sq, 0, 72, &tables, Vec::new());
-    assert_eq!(portable, strip_fastest::<4>(&sq, 0, 72, &tables, Vec::new()));
+    assert_eq!(
+        portable,
+        strip_fastest::<4>(&sq, 0, 72, &tables, Vec::new())
+    );
 }
