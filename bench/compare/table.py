@@ -20,6 +20,8 @@ ours_mean = mean([o for o, _ in still])
 peer_means = {k: mean([p[k] for _, p in still]) for k in peers}
 print(f"\nstill images, mean ms/job: avatar {ours_mean:.1f}; " + ", ".join(f"{k} {v:.1f}" for k, v in peer_means.items())
       + f"; speed-up vs fastest peer {min(peer_means.values()) / ours_mean:.2f}x")
+ours2t_mean = mean([ours2t[n]["ms_per_job"] for n in ours if not n.endswith(".gif")])
+print(f"avatar, one job on 2 threads: still mean {ours2t_mean:.1f} ms vs {ours_mean:.1f} on 1 thread: {ours_mean / ours2t_mean:.2f}x")
 jobs = sum(r["jobs_per_s"] for n, r in ours2j.items() if not n.endswith(".gif")) / max(1, len(still))
 print(f"avatar, 2 threads, 2 jobs in flight: {jobs:.1f} still jobs/s (mean over inputs)")
 for n in ("avatar.json", "vips.json", "sharp.json", "pillow.json"):
