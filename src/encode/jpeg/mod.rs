@@ -69,9 +69,15 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
     let scan = |&(top, rows): &(usize, usize)| -> Result<Vec<u8>, Rejection> {
         // A q85 4:2:0 photo is ~1 bit per pixel; reserve 1.5 to rarely grow.
         let out = try_with_capacity(sq.side as usize * rows * 3 / 16 + 64, "JPEG output")?;
+        let rows = Rows {
+            sq,
+            top,
+            rows,
+            tables: &tables,
+        };
         Ok(match sq.channels {
-            3 => strip_fastest::<3>(sq, top, rows, &tables, out),
-            _ => strip_fastest::<4>(sq, top, rows, &tables, out),
+            3 => strip_fastest::<3>(&rows, out),
+            _ => strip_fastest::<4>(&rows, out),
         })
     };
     let parts: Vec<Vec<u8>> = if strips.len() == 1 {
@@ -95,44 +101,40 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
 
 /// [`strip`] compiled for the widest vector instructions this CPU has. The code is the
 /// same (no fused multiply-add, which would change rounding), so the output is too.
-fn strip_fastest<const C: usize>(
-    sq: &Square,
-    top: usize,
-    rows: usize,
-    tables: &Tables,
-    out: Vec<u8>,
-) -> Vec<u8> {
+fn strip_fastest<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[allow(unsafe_code)]
         // SAFETY: `strip_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { strip_avx2::<C>(sq, top, rows, tables, out) };
+        return unsafe { strip_avx2::<C>(job, out) };
     }
-    strip::<C>(sq, top, rows, tables, out)
+    strip::<C>(job, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn strip_avx2<const C: usize>(
-    sq: &Square,
+fn strip_avx2<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
+    strip::<C>(job, out)
+}
+
+/// One strip to encode: rows `top..top + rows` of `sq` with `tables`.
+struct Rows<'a> {
+    sq: &'a Square,
     top: usize,
     rows: usize,
-    tables: &Tables,
-    out: Vec<u8>,
-) -> Vec<u8> {
-    strip::<C>(sq, top, rows, tables, out)
+    tables: &'a Tables,
 }
 
 /// Entropy-coded data for rows `top..top + rows` (a whole number of MCU rows unless it
 /// ends the image), DC predictors starting from zero, padded to a byte.
 #[inline(always)]
-fn strip<const C: usize>(
-    sq: &Square,
-    top: usize,
-    rows: usize,
-    tables: &Tables,
-    out: Vec<u8>,
-) -> Vec<u8> {
+fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
+    let &Rows {
+        sq,
+        top,
+        rows,
+        tables,
+    } = job;
     let side = sq.side as usize;
     let mut mcu = McuRow::new(side, C);
     let width = mcu.width;
