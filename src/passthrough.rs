@@ -17,7 +17,7 @@
 //! source's pixels unchanged: same side, no orientation, no crop, no letterbox.
 
 use crate::policy::MAX_PASSTHROUGH_BITS_PER_PIXEL as MAX_BITS_PER_PIXEL;
-use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
+use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
 use crate::probe::jpeg::next_marker_after_entropy_data;
 
 /// JFIF 1.01, 1:1 pixel aspect, no thumbnail: the APP0 every rendition starts with.
@@ -30,7 +30,7 @@ pub(crate) const JFIF_APP0: [u8; 18] = [
 /// pixels that can be passed through (see the module docs) and is at most
 /// [`MAX_BITS_PER_PIXEL`](crate::MAX_PASSTHROUGH_BITS_PER_PIXEL) once stripped; `None` otherwise.
 pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
-    if jpeg.get(..2)? != [0xFF, 0xD8] {
+    if jpeg.get(..2)? != [0xFF, SOI] {
         return None;
     }
     // Pieces of `jpeg` to keep, in order, after SOI and the fresh APP0.
@@ -84,7 +84,7 @@ pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
     }
     let mut out = Vec::new();
     out.try_reserve_exact(len).ok()?;
-    out.extend_from_slice(&[0xFF, 0xD8]);
+    out.extend_from_slice(&[0xFF, SOI]);
     out.extend_from_slice(&JFIF_APP0);
     for k in keep {
         out.extend_from_slice(k);

@@ -16,6 +16,8 @@ pub(crate) mod marker {
     pub const DHT: u8 = 0xC4;
     pub const JPG: u8 = 0xC8;
     pub const DAC: u8 = 0xCC;
+    /// RST0; RSTn is `RST0 + n` for n in 0..8.
+    pub const RST0: u8 = 0xD0;
     pub const SOI: u8 = 0xD8;
     pub const EOI: u8 = 0xD9;
     pub const SOS: u8 = 0xDA;

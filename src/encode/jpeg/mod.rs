@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
 use crate::error::Rejection;
+use crate::probe::jpeg::marker::{DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS};
 
 use color::McuRow;
 use entropy::BitWriter;
@@ -91,11 +92,11 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
     headers(&mut out, side, &tables, interval);
     for (k, part) in parts.iter().enumerate() {
         if k > 0 {
-            out.extend_from_slice(&[0xFF, 0xD0 + ((k - 1) % 8) as u8]);
+            out.extend_from_slice(&[0xFF, RST0 + ((k - 1) % 8) as u8]);
         }
         out.extend_from_slice(part);
     }
-    out.extend_from_slice(&[0xFF, 0xD9]);
+    out.extend_from_slice(&[0xFF, EOI]);
     Ok(out)
 }
 
@@ -166,17 +167,17 @@ fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
 
 /// SOI through SOS for a `side`² 4:2:0 YCbCr image.
 fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Option<u16>) {
-    out.extend_from_slice(&[0xFF, 0xD8]);
+    out.extend_from_slice(&[0xFF, SOI]);
     out.extend_from_slice(&crate::passthrough::JFIF_APP0);
     // DQT: two 8-bit tables, luma 0 and chroma 1.
-    out.extend_from_slice(&[0xFF, 0xDB, 0x00, 132]);
+    out.extend_from_slice(&[0xFF, DQT, 0x00, 132]);
     for (id, q) in tables.quant.iter().enumerate() {
         out.extend_from_slice(&[id as u8]);
         out.extend_from_slice(&q.zigzag);
     }
     // SOF0: 8-bit, Y sampled 2×2 with table 0, Cb and Cr 1×1 with table 1.
     let [h, l] = side.to_be_bytes();
-    out.extend_from_slice(&[0xFF, 0xC0, 0x00, 17, 8, h, l, h, l, 3]);
+    out.extend_from_slice(&[0xFF, SOF0, 0x00, 17, 8, h, l, h, l, 3]);
     out.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
     // DHT: DC and AC tables 0 (luma) and 1 (chroma).
     let specs: [(u8, &HuffmanSpec); 4] = [
@@ -189,7 +190,7 @@ fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Opti
         .iter()
         .map(|(_, s)| 17 + s.symbols.len())
         .sum::<usize>();
-    out.extend_from_slice(&[0xFF, 0xC4]);
+    out.extend_from_slice(&[0xFF, DHT]);
     out.extend_from_slice(&(len as u16).to_be_bytes());
     for (class_id, spec) in specs {
         out.extend_from_slice(&[class_id]);
@@ -197,11 +198,11 @@ fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Opti
         out.extend_from_slice(spec.symbols);
     }
     if let Some(interval) = restart_interval {
-        out.extend_from_slice(&[0xFF, 0xDD, 0x00, 0x04]);
+        out.extend_from_slice(&[0xFF, DRI, 0x00, 0x04]);
         out.extend_from_slice(&interval.to_be_bytes());
     }
     // SOS: three components, tables (0,0), (1,1), (1,1); full spectral range.
-    out.extend_from_slice(&[0xFF, 0xDA, 0x00, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]);
+    out.extend_from_slice(&[0xFF, SOS, 0x00, 12, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0]);
 }
 
 #[cfg(test)]
