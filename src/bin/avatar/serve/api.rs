@@ -651,10 +651,10 @@ async fn avatar_file(
         return not_found();
     }
     if user == "_default" {
-        return match valid_id(&version) {
-            true => default_file(&app, &version, &file, &headers).await,
-            false => not_found(),
-        };
+        if !valid_id(&version) {
+            return not_found();
+        }
+        return default_file(&app, &version, &file, &headers).await;
     }
     let version_ok = version.len() == 32 && version.bytes().all(|b| b.is_ascii_hexdigit());
     if !valid_id(&user) || !version_ok {
