@@ -216,11 +216,15 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
     // most 20): every write stores 8 bytes and advances by the whole bytes it held.
     let mut out = std::mem::take(&mut w.out);
     let mut pos = out.len();
-    out.resize(pos + data.len() * 2 + 16, 0);
+    // Room for the next `GROW` input bytes at worst, topped up every `GROW` bytes: the
+    // buffer grows with the output, not to twice the input up front (zeroing and
+    // faulting in that much memory cost more than the coding).
+    const GROW: usize = 16 * 1024;
+    let mut room_until = 0;
     let (mut acc, mut count) = (w.acc, w.count);
     // Whole bytes out first, so at most 7 bits are pending before each write.
     while count >= 8 {
-        out[pos] = acc as u8;
+        out.push(acc as u8);
         pos += 1;
         acc >>= 8;
         count -= 8;
@@ -237,6 +241,15 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
     }
     let mut i = 0;
     while i < data.len() {
+        if i >= room_until {
+            // The next GROW bytes as literals: at most 14 bits each, plus the 8-byte
+            // store. A run ensures its own room and ends the piece.
+            room_until = i + GROW;
+            let need = pos + 2 * GROW + 16;
+            if out.len() < need {
+                out.resize(need, 0);
+            }
+        }
         // Four literals in one write when no run starts at any of them (bytes i..i + 7
         // hold no four zeros starting at i..i + 3).
         if let Some(window) = data.get(i..i + 8) {
@@ -264,6 +277,13 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
         i += 1;
         if run_starts(data, i - 1) {
             let run = zeros_from(data, i);
+            // Matches are 255–258 long but for the last two; each ≤ 20 bits; then
+            // ≤ 2 literal zeros.
+            let need = pos + (run / 255 + 4) * 3 + 16;
+            if out.len() < need {
+                out.resize(need, 0);
+            }
+            room_until = 0;
             let mut left = run;
             while left >= 3 {
                 let n = next_match(left);
