@@ -8,8 +8,9 @@
 
 use super::huffman;
 
-/// The shortest zero run coded as a match: a literal zero and a match of at least 3.
-const MIN_RUN: usize = 4;
+/// The shortest zero run coded as a match (a literal zero, then matches). Shorter runs
+/// cost about as much either way; as literals they keep the coder on its fast path.
+const MIN_RUN: usize = 16;
 
 /// Deflate's longest match.
 const MAX_MATCH: usize = 258;
@@ -104,13 +105,15 @@ impl BitWriter {
     }
 }
 
-/// Whether `MIN_RUN` zeros start at `i`: a literal zero there, then matches. One
-/// 4-byte compare, so the branch on it is predictable on photo data (zeros alone are
-/// common there, runs of four rare), unlike a branch on every zero byte.
+/// Whether `MIN_RUN` zeros start at `i`: a literal zero there, then matches. Two
+/// 8-byte compares, so the branch on it is predictable on photo data (zeros alone are
+/// common there, long runs rare), unlike a branch on every zero byte.
 #[inline(always)]
 fn run_starts(data: &[u8], i: usize) -> bool {
-    data.get(i..i + MIN_RUN)
-        .is_some_and(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) == 0)
+    data.get(i..i + MIN_RUN).is_some_and(|w| {
+        let word = |k: usize| u64::from_ne_bytes(w[k..k + 8].try_into().expect("8 bytes"));
+        word(0) | word(8) == 0
+    })
 }
 
 /// How many zeros follow position `i` of `data` (stopping at the first non-zero).
@@ -143,6 +146,16 @@ fn histogram(data: &[u8]) -> [u32; 286] {
     let mut freq = [0u32; 286];
     let mut i = 0;
     while i < data.len() {
+        // Four literals at once where no run can start (see `block`).
+        if let Some(window) = data.get(i..i + 11) {
+            if u64::from_ne_bytes(window[3..11].try_into().expect("8 bytes")) != 0 {
+                for (lane, &b) in lanes.iter_mut().zip(&window[..4]) {
+                    lane[usize::from(b)] += 1;
+                }
+                i += 4;
+                continue;
+            }
+        }
         lanes[i % 4][usize::from(data[i])] += 1;
         i += 1;
         if run_starts(data, i - 1) {
@@ -235,7 +248,7 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
             count += $len;
             out[pos..pos + 8].copy_from_slice(&acc.to_le_bytes());
             pos += (count / 8) as usize;
-            acc = acc.checked_shr(count & !7).unwrap_or(0);
+            acc >>= count & !7;
             count &= 7;
         }};
     }
@@ -250,12 +263,11 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
                 out.resize(need, 0);
             }
         }
-        // Four literals in one write when no run starts at any of them (bytes i..i + 7
-        // hold no four zeros starting at i..i + 3).
-        if let Some(window) = data.get(i..i + 8) {
-            let w = u64::from_le_bytes(window.try_into().expect("8 bytes"));
-            let no_run = (0..4).all(|k| (w >> (8 * k)) & 0xFFFF_FFFF != 0);
-            if no_run {
+        // Four literals in one write when no run starts at any of them.
+        // (A run of `MIN_RUN` starting at any of them would cover bytes i + 3..i + 11.)
+        if let Some(window) = data.get(i..i + 11) {
+            let middle = u64::from_ne_bytes(window[3..11].try_into().expect("8 bytes"));
+            if middle != 0 {
                 let [a, b, c, d] = [0, 1, 2, 3].map(|k| u64::from(lit[usize::from(window[k])]));
                 let (la, lb, lc, ld) = (a >> 16, b >> 16, c >> 16, d >> 16);
                 let bits = a & 0xFFFF
@@ -266,7 +278,7 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
                 count += (la + lb + lc + ld) as u32;
                 out[pos..pos + 8].copy_from_slice(&acc.to_le_bytes());
                 pos += (count / 8) as usize;
-                acc = acc.checked_shr(count & !7).unwrap_or(0);
+                acc >>= count & !7;
                 count &= 7;
                 i += 4;
                 continue;
