@@ -60,7 +60,7 @@ const LENGTH_INDEX: [u8; MAX_MATCH + 1] = {
             MAX_MATCH
         };
         let mut len = first as usize;
-        while len <= last && len <= first as usize + (1 << extra) - 1 {
+        while len <= last && len < first as usize + (1 << extra) {
             table[len] = i as u8;
             len += 1;
         }

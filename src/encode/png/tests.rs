@@ -85,7 +85,7 @@ fn every_edge_size_round_trips() {
             let data = (0..side as usize * row_bytes)
                 .map(|i| {
                     seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                    if i / row_bytes % 2 == 0 {
+                    if (i / row_bytes).is_multiple_of(2) {
                         (seed >> 24) as u8
                     } else {
                         77
