@@ -268,7 +268,10 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
         if let Some(window) = data.get(i..i + 11) {
             let middle = u64::from_ne_bytes(window[3..11].try_into().expect("8 bytes"));
             if middle != 0 {
-                let [a, b, c, d] = [0, 1, 2, 3].map(|k| u64::from(lit[usize::from(window[k])]));
+                let a = u64::from(lit[usize::from(window[0])]);
+                let b = u64::from(lit[usize::from(window[1])]);
+                let c = u64::from(lit[usize::from(window[2])]);
+                let d = u64::from(lit[usize::from(window[3])]);
                 let (la, lb, lc, ld) = (a >> 16, b >> 16, c >> 16, d >> 16);
                 let bits = a & 0xFFFF
                     | (b & 0xFFFF) << la
