@@ -5,7 +5,9 @@
 //! cost one copy into the square, whatever the combination. Upright images take a
 //! row-copy fast path.
 
-use crate::alloc::try_filled;
+use rayon::prelude::*;
+
+use crate::alloc::try_zeroed;
 use crate::decode::Pixels;
 use crate::error::Rejection;
 use crate::geometry::Placement;
@@ -22,9 +24,13 @@ pub struct Square {
     pub data: Vec<u8>,
 }
 
+/// Output rows per parallel task: 32 rows of a 1024² RGBA square are 128 KiB.
+const BAND_ROWS: usize = 32;
+
 /// Builds the square: bars (`background` when `alpha` is false, transparent when it
 /// is true) and the placed, upright image. `alpha` chooses RGBA output; an RGBA source
-/// drawn to RGB output loses its (all-opaque) alpha.
+/// drawn to RGB output loses its (all-opaque) alpha. Bands of rows are drawn in
+/// parallel on the current rayon pool.
 pub(crate) fn compose(
     src: &Pixels,
     orientation: Orientation,
@@ -34,17 +40,17 @@ pub(crate) fn compose(
 ) -> Result<Square, Rejection> {
     let oc = if alpha { 4 } else { 3 };
     let side = place.side as usize;
-    let mut data = try_filled(side * side * oc, 0, "square canvas")?;
-    if !alpha && place.is_letterboxed() && background != [0, 0, 0] {
-        for px in data.chunks_exact_mut(3) {
-            px.copy_from_slice(&background);
-        }
-    }
+    let mut data = try_zeroed(side * side * oc, "square canvas")?;
+    let bar = if alpha {
+        [0; 4]
+    } else {
+        [background[0], background[1], background[2], 0]
+    };
     match (src.channels, oc) {
-        (3, 3) => draw::<3, 3>(src, orientation, place, &mut data),
-        (3, 4) => draw::<3, 4>(src, orientation, place, &mut data),
-        (4, 3) => draw::<4, 3>(src, orientation, place, &mut data),
-        _ => draw::<4, 4>(src, orientation, place, &mut data),
+        (3, 3) => draw::<3, 3>(src, orientation, place, bar, &mut data),
+        (3, 4) => draw::<3, 4>(src, orientation, place, bar, &mut data),
+        (4, 3) => draw::<4, 3>(src, orientation, place, bar, &mut data),
+        _ => draw::<4, 4>(src, orientation, place, bar, &mut data),
     }
     Ok(Square {
         side: place.side,
@@ -53,33 +59,99 @@ pub(crate) fn compose(
     })
 }
 
+/// The square when it is `src` itself (upright, uncropped, not letterboxed, same
+/// channels): `src`'s buffer, moved, not copied. Otherwise [`compose`].
+pub(crate) fn compose_owned(
+    src: Pixels,
+    orientation: Orientation,
+    place: &Placement,
+    alpha: bool,
+    background: [u8; 3],
+) -> Result<Square, Rejection> {
+    let oc = if alpha { 4 } else { 3 };
+    let whole = place.src_x == 0
+        && place.src_y == 0
+        && place.side == src.width
+        && place.side == src.height
+        && !place.is_letterboxed();
+    if whole && orientation == Orientation::Normal && src.channels == oc {
+        return Ok(Square {
+            side: place.side,
+            channels: oc,
+            data: src.data,
+        });
+    }
+    compose(&src, orientation, place, alpha, background)
+}
+
+/// Fills `out` (a zeroed `side`² square) in bands of [`BAND_ROWS`] rows.
 fn draw<const IC: usize, const OC: usize>(
     src: &Pixels,
     orientation: Orientation,
     p: &Placement,
+    bar: [u8; 4],
     out: &mut [u8],
 ) {
-    let (sw, sh) = (src.width, src.height);
-    let side = p.side as usize;
-    let row_len = p.src_w as usize * OC;
-    for row in 0..p.src_h {
-        let start = ((p.dst_y + row) as usize * side + p.dst_x as usize) * OC;
-        let dst = &mut out[start..start + row_len];
-        let dy = p.src_y + row;
-        if orientation == Orientation::Normal && IC == OC {
-            let s = (dy as usize * sw as usize + p.src_x as usize) * IC;
-            dst.copy_from_slice(&src.data[s..s + row_len]);
-            continue;
-        }
-        for (i, d) in dst.chunks_exact_mut(OC).enumerate() {
-            let (sx, sy) = orientation.stored_position(p.src_x + i as u32, dy, sw, sh);
-            let s = (sy as usize * sw as usize + sx as usize) * IC;
-            let px = &src.data[s..s + IC];
-            d[..3].copy_from_slice(&px[..3]);
-            if OC == 4 {
-                d[3] = if IC == 4 { px[3] } else { 255 };
+    let line = p.side as usize * OC;
+    if line == 0 {
+        return;
+    }
+    out.par_chunks_mut(BAND_ROWS * line)
+        .enumerate()
+        .for_each(|(band, rows)| {
+            for (k, row) in rows.chunks_exact_mut(line).enumerate() {
+                draw_row::<IC, OC>(src, orientation, p, bar, (band * BAND_ROWS + k) as u32, row);
             }
+        });
+}
+
+/// Square row `y`: bars, then the image's displayed row `y - dst_y` if it has one.
+#[inline(always)]
+fn draw_row<const IC: usize, const OC: usize>(
+    src: &Pixels,
+    orientation: Orientation,
+    p: &Placement,
+    bar: [u8; 4],
+    y: u32,
+    row: &mut [u8],
+) {
+    let (left, right) = (p.dst_x as usize * OC, (p.dst_x + p.src_w) as usize * OC);
+    let inside = (p.dst_y..p.dst_y + p.src_h).contains(&y);
+    if bar[..OC] != [0; 4][..OC] {
+        // The buffer is zeroed, so black or transparent bars need no writes.
+        let (before, after) = if inside {
+            (left, right)
+        } else {
+            (row.len(), row.len())
+        };
+        let (head, rest) = row.split_at_mut(before);
+        let tail = &mut rest[after - before..];
+        for px in head.chunks_exact_mut(OC).chain(tail.chunks_exact_mut(OC)) {
+            px.copy_from_slice(&bar[..OC]);
         }
+    }
+    if !inside {
+        return;
+    }
+    let dst = &mut row[left..right];
+    let dy = p.src_y + y - p.dst_y;
+    let (sw, sh) = (src.width, src.height);
+    let (sx, sy) = orientation.stored_position(p.src_x, dy, sw, sh);
+    let mut s = (sy as usize * sw as usize + sx as usize) * IC;
+    if orientation.stored_step() == (1, 0) && IC == OC {
+        dst.copy_from_slice(&src.data[s..s + dst.len()]);
+        return;
+    }
+    // Each displayed pixel to the right is one stored pixel away, in a fixed direction.
+    let (step_x, step_y) = orientation.stored_step();
+    let step = (step_x as isize + step_y as isize * sw as isize) * IC as isize;
+    for d in dst.chunks_exact_mut(OC) {
+        let px = &src.data[s..s + IC];
+        d[..3].copy_from_slice(&px[..3]);
+        if OC == 4 {
+            d[3] = if IC == 4 { px[3] } else { 255 };
+        }
+        s = s.wrapping_add_signed(step);
     }
 }
 
@@ -126,5 +198,80 @@ mod tests {
         let firsts: Vec<u8> = sq.data.chunks_exact(4).map(|px| px[0]).collect();
         assert_eq!(firsts, [4, 1, 5, 2]);
         assert!(sq.data.chunks_exact(4).all(|px| px[3] == 255));
+    }
+
+    /// The square as the contract defines it, one pixel at a time through
+    /// `stored_position`: what the banded, stepped drawing must reproduce.
+    fn reference(src: &Pixels, o: Orientation, p: &Placement, alpha: bool, bg: [u8; 3]) -> Vec<u8> {
+        let oc = if alpha { 4 } else { 3 };
+        let side = p.side as usize;
+        let mut out = Vec::with_capacity(side * side * oc);
+        for y in 0..p.side {
+            for x in 0..p.side {
+                let inside = (p.dst_x..p.dst_x + p.src_w).contains(&x)
+                    && (p.dst_y..p.dst_y + p.src_h).contains(&y);
+                let px: [u8; 4] = if inside {
+                    let (dx, dy) = (p.src_x + x - p.dst_x, p.src_y + y - p.dst_y);
+                    let (sx, sy) = o.stored_position(dx, dy, src.width, src.height);
+                    let i = (sy * src.width + sx) as usize * src.channels;
+                    let a = if src.channels == 4 {
+                        src.data[i + 3]
+                    } else {
+                        255
+                    };
+                    [src.data[i], src.data[i + 1], src.data[i + 2], a]
+                } else if alpha {
+                    [0; 4]
+                } else {
+                    [bg[0], bg[1], bg[2], 0]
+                };
+                out.extend_from_slice(&px[..oc]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_orientation_crop_and_channel_mix_matches_the_reference() {
+        // 37×70 stored: odd sizes, taller than one band, so bands split mid-image.
+        let (w, h) = (37u32, 70u32);
+        for channels in [3usize, 4] {
+            let data = (0..w * h * channels as u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect();
+            let src = Pixels {
+                width: w,
+                height: h,
+                channels,
+                data,
+            };
+            for v in 1..=8 {
+                let o = Orientation::from_exif(v).unwrap();
+                let (dw, dh) = o.displayed_size(w, h);
+                let crops = [
+                    None,
+                    Some(CropBox { x: 0, y: 0, w: 1 }),
+                    Some(CropBox { x: 3, y: 5, w: 30 }),
+                    Some(CropBox {
+                        x: dw - 20,
+                        y: dh - 20,
+                        w: 20,
+                    }),
+                ];
+                for crop in crops {
+                    let p = place(dw, dh, crop).unwrap();
+                    for (alpha, bg) in [(false, [0; 3]), (false, [250, 7, 33]), (true, [9; 3])] {
+                        let got = compose(&src, o, &p, alpha, bg).unwrap();
+                        assert_eq!(
+                            got.data,
+                            reference(&src, o, &p, alpha, bg),
+                            "orientation {v}, {channels} channels, crop {crop:?}, alpha {alpha}"
+                        );
+                        let owned = compose_owned(src.clone(), o, &p, alpha, bg).unwrap();
+                        assert_eq!(owned, got);
+                    }
+                }
+            }
+        }
     }
 }

@@ -89,6 +89,18 @@ impl Orientation {
             Rotate270 => (w1 - dy, dx),
         }
     }
+
+    /// How [`stored_position`](Self::stored_position) moves, in stored (x, y), when
+    /// the displayed x grows by one.
+    pub(crate) fn stored_step(self) -> (i32, i32) {
+        use Orientation::*;
+        match self {
+            Normal | FlipVertical => (1, 0),
+            FlipHorizontal | Rotate180 => (-1, 0),
+            Transpose | Rotate270 => (0, 1),
+            Rotate90 | Transverse => (0, -1),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +144,23 @@ mod tests {
                 }
             }
             assert_eq!(o.stored_position(0, 0, w, h), corner, "orientation {v}");
+        }
+    }
+
+    #[test]
+    fn stored_step_is_the_move_to_the_next_displayed_pixel() {
+        let (w, h) = (5u32, 3u32);
+        for v in 1..=8 {
+            let o = Orientation::from_exif(v).unwrap();
+            let (dw, dh) = o.displayed_size(w, h);
+            for dy in 0..dh {
+                for dx in 0..dw - 1 {
+                    let (x0, y0) = o.stored_position(dx, dy, w, h);
+                    let (x1, y1) = o.stored_position(dx + 1, dy, w, h);
+                    let moved = (x1 as i32 - x0 as i32, y1 as i32 - y0 as i32);
+                    assert_eq!(moved, o.stored_step(), "orientation {v}");
+                }
+            }
         }
     }
 }

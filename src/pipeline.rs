@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
-use crate::canvas::compose;
+use crate::canvas::compose_owned;
 use crate::decode::{decode, decode_budget};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
@@ -166,14 +166,14 @@ fn render_still(
     // rendition of its own size.
     let original = passthrough(bytes, info, placement, policy);
     let alpha = pixels.has_transparency();
-    let square = compose(
-        &pixels,
+    // Moves the decoded buffer when it already is the square; copies otherwise.
+    let square = compose_owned(
+        pixels,
         info.orientation,
         placement,
         alpha,
         policy.background,
     )?;
-    drop(pixels);
     let format = if alpha { Format::Png } else { Format::Jpeg };
     let encoded = render_all(&square, &policy.sizes, policy.filter, |r| match &original {
         Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
