@@ -135,3 +135,18 @@ fn refuses_what_it_cannot_encode() {
     };
     assert_eq!(encode(&sq).unwrap_err().code(), "internal_error");
 }
+
+#[test]
+fn the_vector_path_writes_the_same_bytes_as_the_portable_one() {
+    // On a CPU without AVX2 both calls take the portable path and this proves nothing;
+    // CI machines have it.
+    for channels in [3, 4] {
+        let sq = photo(channels);
+        let side = sq.side as usize;
+        let rows = side.min(STRIP_ROWS);
+        let filtered = || vec![0u8; rows * (side * channels + 1)];
+        let portable = strip(&sq, 0, rows, filtered(), Vec::new());
+        let fastest = strip_fastest(&sq, 0, rows, filtered(), Vec::new());
+        assert!(portable == fastest, "{channels} channels");
+    }
+}
