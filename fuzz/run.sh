@@ -8,8 +8,8 @@
 # the targets are built with `--sanitizer none`, for which cargo-fuzz passes only stable
 # flags (-Cpasses=sancov-module and -Cllvm-args for libFuzzer's coverage counters, plus
 # --cfg fuzzing). Coverage guidance works; the oracle is the targets' own assertions
-# and Rust's panics (the engine forbids unsafe code; its codecs' unsafe SIMD is not
-# checked by ASan here).
+# and Rust's panics (the engine's only unsafe is two AVX2 dispatch calls; its codecs'
+# unsafe SIMD is not checked by ASan here).
 # New inputs go to fuzz/corpus-run/<target>/ (ignored by git); the committed seeds in
 # fuzz/corpus/<target>/ are read, never written.
 set -euo pipefail

@@ -3,7 +3,7 @@
 
 mod gif;
 pub(crate) mod jpeg;
-mod png;
+pub(crate) mod png;
 
 use crate::error::Rejection;
 use crate::orient::Orientation;

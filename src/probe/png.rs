@@ -55,7 +55,7 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
 }
 
 /// The chunk at `pos`: its type and data, if all of it (and its CRC) is present.
-fn chunk_at(bytes: &[u8], pos: usize) -> Option<(&[u8; 4], &[u8])> {
+pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Option<(&[u8; 4], &[u8])> {
     let header = bytes.get(pos..pos.checked_add(8)?)?;
     let len = usize::try_from(u32::from_be_bytes(header[..4].try_into().ok()?)).ok()?;
     if len > 0x7FFF_FFFF {

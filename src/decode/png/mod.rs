@@ -1,5 +1,10 @@
-//! PNG via the `png` crate: palette and tRNS expanded, 16-bit stripped to 8, gray
-//! widened to RGB here; interlaced images are de-interlaced by the decoder.
+//! PNG: 8-bit RGB and RGBA without tRNS (what photos are) by [`pipelined`], inflating
+//! and unfiltering side by side; everything else via the `png` crate: palette and tRNS
+//! expanded, 16-bit stripped to 8, gray widened to RGB here; interlaced images are
+//! de-interlaced by the decoder.
+
+mod pipelined;
+mod unfilter;
 
 use std::io::Cursor;
 
@@ -11,6 +16,14 @@ use crate::error::Rejection;
 use crate::probe::SourceInfo;
 
 pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
+    match pipelined::decode(bytes, info.stored_width, info.stored_height)? {
+        Some(pixels) => Ok(pixels),
+        None => decode_general(bytes, info),
+    }
+}
+
+/// Any PNG, through the `png` crate.
+fn decode_general(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
     let fail = |e: png::DecodingError| Rejection::bad_image(format!("PNG: {e}"));
     let limits = png::Limits {
         bytes: usize::try_from(decode_budget(info)).unwrap_or(usize::MAX),
@@ -55,3 +68,6 @@ fn widen_gray(raw: &[u8], step: usize) -> Result<Vec<u8>, Rejection> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;
