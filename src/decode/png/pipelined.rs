@@ -53,12 +53,21 @@ pub(super) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
     if (png.width, png.height) != (width as usize, height as usize) {
         return Ok(None);
     }
-    let stride = png.width * png.bpp;
+    // Sizes the policy already bounded; checked anyway, so that a policy with no
+    // limits cannot make them wrap. The `png` crate refuses what does not fit.
+    let sizes = png.width.checked_mul(png.bpp).and_then(|stride| {
+        let line = stride.checked_add(1)?;
+        let rows_len = png.height.checked_mul(line)?;
+        let window = line.checked_mul(SEGMENT_ROWS)?.checked_add(WINDOW)?;
+        Some((stride, rows_len, window))
+    });
+    let Some((stride, rows_len, window_len)) = sizes else {
+        return Ok(None);
+    };
     let line = stride + 1;
-    let rows_len = png.height * line;
     let idat_len: usize = png.idat.iter().map(|c| c.len()).sum();
     // A stored (uncompressed) stream: 5 bytes per 65 535, plus zlib's 6.
-    if idat_len > rows_len + rows_len / 8192 + 64 {
+    if idat_len > rows_len.saturating_add(rows_len / 8192 + 64) {
         return Ok(None);
     }
     // One contiguous zlib stream: IDATs split it at arbitrary bytes.
@@ -70,9 +79,10 @@ pub(super) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
             &joined
         }
     };
+    // No overflow: smaller than `rows_len`.
     let mut data = try_zeroed(png.height * stride, "decoded PNG")?;
     let zero_row = try_zeroed(stride, "PNG row")?;
-    let mut window = try_zeroed(WINDOW + SEGMENT_ROWS * line, "PNG inflate window")?;
+    let mut window = try_zeroed(window_len, "PNG inflate window")?;
     let unfilter_rows = |rows: &[u8], first: usize, data: &mut [u8]| -> Result<(), Rejection> {
         for (k, row) in rows.chunks_exact(line).enumerate() {
             let y = first + k;
