@@ -69,11 +69,7 @@ pub(crate) fn compose_owned(
     background: [u8; 3],
 ) -> Result<Square, Rejection> {
     let oc = if alpha { 4 } else { 3 };
-    let whole = place.src_x == 0
-        && place.src_y == 0
-        && place.side == src.width
-        && place.side == src.height
-        && !place.is_letterboxed();
+    let whole = place.is_whole(src.width, src.height);
     if whole && orientation == Orientation::Normal && src.channels == oc {
         return Ok(Square {
             side: place.side,
@@ -138,12 +134,12 @@ fn draw_row<const IC: usize, const OC: usize>(
     let (sw, sh) = (src.width, src.height);
     let (sx, sy) = orientation.stored_position(p.src_x, dy, sw, sh);
     let mut s = (sy as usize * sw as usize + sx as usize) * IC;
-    if orientation.stored_step() == (1, 0) && IC == OC {
+    // Each displayed pixel to the right is one stored pixel away, in a fixed direction.
+    let (step_x, step_y) = orientation.stored_step();
+    if (step_x, step_y) == (1, 0) && IC == OC {
         dst.copy_from_slice(&src.data[s..s + dst.len()]);
         return;
     }
-    // Each displayed pixel to the right is one stored pixel away, in a fixed direction.
-    let (step_x, step_y) = orientation.stored_step();
     let step = (step_x as isize + step_y as isize * sw as isize) * IC as isize;
     for d in dst.chunks_exact_mut(OC) {
         let px = &src.data[s..s + IC];

@@ -32,6 +32,16 @@ impl Placement {
     pub fn is_letterboxed(&self) -> bool {
         self.src_w != self.side || self.src_h != self.side
     }
+
+    /// Whether the square is the whole displayed `width`×`height` image as it is: not
+    /// cropped, not letterboxed (so the image is itself square).
+    pub fn is_whole(&self, width: u32, height: u32) -> bool {
+        !self.is_letterboxed()
+            && self.src_x == 0
+            && self.src_y == 0
+            && self.side == width
+            && self.side == height
+    }
 }
 
 /// Places a displayed `width`×`height` image on a square, cropped by `crop` if given.

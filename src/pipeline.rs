@@ -204,11 +204,7 @@ fn passthrough(
 ) -> Option<(u32, Vec<u8>)> {
     let unchanged = info.format == Format::Jpeg
         && info.orientation == Orientation::Normal
-        && !placement.is_letterboxed()
-        && placement.src_x == 0
-        && placement.src_y == 0
-        && placement.side == info.width
-        && placement.side == info.height;
+        && placement.is_whole(info.width, info.height);
     let wanted = policy.jpeg_passthrough && policy.sizes.contains(&placement.side);
     if !(unchanged && wanted) {
         return None;
