@@ -7,7 +7,7 @@
 //! parallel.
 
 mod jpeg;
-mod png;
+pub(crate) mod png;
 
 use crate::canvas::Square;
 use crate::error::Rejection;

@@ -4,6 +4,7 @@
 use super::*;
 use crate::canvas::Square;
 use crate::encode::encode;
+use crate::encode::png::chunk;
 use crate::probe::probe;
 use crate::sniff::Format;
 
@@ -52,25 +53,15 @@ fn recut(png: &[u8], size: usize) -> Vec<u8> {
             _ => {
                 if !idat.is_empty() {
                     for piece in idat.chunks(size) {
-                        push_chunk(&mut out, b"IDAT", piece);
+                        chunk(&mut out, b"IDAT", &[piece]);
                     }
                     idat.clear();
                 }
-                push_chunk(&mut out, kind, data);
+                chunk(&mut out, kind, &[data]);
             }
         }
     }
     out
-}
-
-fn push_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend_from_slice(&crc.finalize().to_be_bytes());
 }
 
 use crate::probe::png::chunk_at;
@@ -123,12 +114,12 @@ fn far_matches() -> Vec<u8> {
     let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = (side as u32).to_be_bytes().repeat(2);
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    push_chunk(&mut file, b"IHDR", &ihdr);
+    chunk(&mut file, b"IHDR", &[&ihdr]);
     let zlib = miniz_oxide::deflate::compress_to_vec_zlib(&raw, 9);
     for piece in zlib.chunks(8192) {
-        push_chunk(&mut file, b"IDAT", piece);
+        chunk(&mut file, b"IDAT", &[piece]);
     }
-    push_chunk(&mut file, b"IEND", &[]);
+    chunk(&mut file, b"IEND", &[&[]]);
     file
 }
 
@@ -152,7 +143,7 @@ fn broken_data_is_refused_on_both_paths() {
     let rest = &file[idat_at + 12 + idat.len()..];
     let with_idat = |data: &[u8]| {
         let mut out = file[..idat_at].to_vec();
-        push_chunk(&mut out, b"IDAT", data);
+        chunk(&mut out, b"IDAT", &[data]);
         out.extend_from_slice(rest);
         out
     };
@@ -203,14 +194,14 @@ fn what_it_does_not_handle_goes_to_the_png_crate() {
     let (w, h) = (8, 8);
     // tRNS after PLTE-less IHDR: inserted before the first IDAT.
     let mut trns = rgb[..33].to_vec();
-    push_chunk(&mut trns, b"tRNS", &[0, 1, 0, 2, 0, 3]);
+    chunk(&mut trns, b"tRNS", &[&[0, 1, 0, 2, 0, 3]]);
     trns.extend_from_slice(&rgb[33..]);
     // Interlaced: the IHDR byte flipped (and its CRC recomputed).
     let mut laced = rgb[..8].to_vec();
     let (_, ihdr) = chunk_at(&rgb, 8).unwrap();
     let mut ihdr = ihdr.to_vec();
     ihdr[12] = 1;
-    push_chunk(&mut laced, b"IHDR", &ihdr);
+    chunk(&mut laced, b"IHDR", &[&ihdr]);
     laced.extend_from_slice(&rgb[33..]);
     for (what, file) in [("tRNS", trns), ("interlaced", laced)] {
         assert_eq!(pipelined::decode(&file, w, h).unwrap(), None, "{what}");

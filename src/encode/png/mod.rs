@@ -135,7 +135,7 @@ fn strip(
 }
 
 /// Appends a chunk whose data is `pieces` concatenated: length, type, data, CRC.
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], pieces: &[&[u8]]) {
+pub(crate) fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], pieces: &[&[u8]]) {
     let len: usize = pieces.iter().map(|p| p.len()).sum();
     out.extend_from_slice(&(len as u32).to_be_bytes());
     let mut crc = crc32fast::Hasher::new();
