@@ -1,8 +1,19 @@
-//! JPEG via zune-jpeg (pinned to a release that decodes optimised-Huffman files
-//! correctly; see PITFALLS in DESIGN.md), always to RGB.
+//! JPEG, always to RGB: the common sequential YCbCr or gray file by our own two-task
+//! decoder ([`pipelined`]), everything else by zune-jpeg (pinned to a release that
+//! decodes optimised-Huffman files correctly; see PITFALLS in DESIGN.md).
 //!
 //! Grayscale is expanded to RGB; CMYK and YCCK (Adobe APP14) are converted to RGB by
-//! the decoder, which follows Adobe's inverted-CMYK convention.
+//! zune-jpeg, which follows Adobe's inverted-CMYK convention.
+
+mod color;
+mod entropy;
+mod frame;
+mod idct;
+#[cfg(target_arch = "x86_64")]
+mod idct_avx2;
+mod pipelined;
+#[cfg(test)]
+mod tests;
 
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
@@ -15,6 +26,14 @@ use crate::error::Rejection;
 use crate::probe::SourceInfo;
 
 pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
+    if let Some(pixels) = pipelined::decode(bytes, info.stored_width, info.stored_height)? {
+        return Ok(pixels);
+    }
+    decode_with_zune(bytes, info)
+}
+
+/// Any JPEG the probe accepted, by zune-jpeg.
+fn decode_with_zune(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
     let options = DecoderOptions::default()
         .set_max_width(info.stored_width as usize)
         .set_max_height(info.stored_height as usize)

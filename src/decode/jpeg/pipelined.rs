@@ -1,0 +1,295 @@
+//! The common JPEG — one sequential Huffman scan, gray or YCbCr (see [`frame`]) —
+//! decoded in two overlapped tasks: one Huffman-decodes a row of MCUs at a time and
+//! hands the coefficients on; the other dequantises, inverse-transforms, upsamples
+//! and converts them to RGB. Huffman decoding is about half of such a decode, so on
+//! two threads the serial part of a JPEG job shrinks by about half. On one thread
+//! each MCU row goes through both halves in turn.
+//!
+//! The file's own layout decides nothing unsafe: every buffer is sized from the frame
+//! header (which the probe and policy already bounded) and every read is checked. A
+//! scan this decoder cannot finish (a bad code, a missing restart marker, data that
+//! ends early) returns `None` so that zune-jpeg decides what the file gets, exactly
+//! as for files this path does not take.
+//!
+//! [`frame`]: super::frame
+
+use std::sync::mpsc;
+
+use super::color::{convert_rows, Planes, RowScratch};
+use super::entropy::{decode_block, Bits};
+use super::frame::{self, Layout};
+use super::idct::idct_block;
+use crate::alloc::try_zeroed;
+use crate::decode::Pixels;
+use crate::error::Rejection;
+
+type Block = [i16; 64];
+
+/// Why the entropy task stopped early.
+enum Stop {
+    Scan,
+    Rejected(Rejection),
+}
+
+/// Decodes `bytes` if the two-task decoder takes it and it is `width`×`height`;
+/// `Ok(None)` if it does not take it or cannot finish its scan.
+///
+/// Memory: the RGB output, the component planes padded to whole MCUs (1.5 bytes per
+/// pixel at 4:2:0, 3 at 4:4:4) and the coefficients of the MCU rows in flight (at
+/// most all of them, 2 bytes per sample): within
+/// [`decode_budget`](crate::decode::decode_budget).
+///
+/// # Errors
+/// `too_large` if a buffer cannot be allocated.
+pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pixels>, Rejection> {
+    let Some(layout) = frame::parse(bytes) else {
+        return Ok(None);
+    };
+    if (layout.width, layout.height) != (width as usize, height as usize) {
+        return Ok(None);
+    }
+    let (mcus_across, mcu_rows) = layout.mcus();
+    let (h, v) = layout.max_sampling();
+    let blocks_per_row = mcus_across * layout.blocks_per_mcu();
+    let gray = layout.components.len() == 1;
+    let luma_stride = mcus_across * h * 8;
+    let chroma_stride = mcus_across * 8;
+    let mut planes = Planes {
+        luma: try_zeroed(luma_stride * mcu_rows * v * 8, "JPEG luma plane")?,
+        luma_stride,
+        chroma: if gray {
+            Default::default()
+        } else {
+            let len = chroma_stride * mcu_rows * 8;
+            [
+                try_zeroed(len, "JPEG Cb plane")?,
+                try_zeroed(len, "JPEG Cr plane")?,
+            ]
+        },
+        chroma_stride,
+        chroma_width: layout.width.div_ceil(h),
+        chroma_height: layout.height.div_ceil(v),
+        h,
+        v,
+    };
+    let (width, height) = (layout.width, layout.height);
+    let mut out = try_zeroed(width * height * 3, "decoded JPEG")?;
+    let mut scratch = RowScratch::new(&planes);
+    // Turns MCU row `row`'s coefficients into samples, then converts the rows of the
+    // MCU row before it, whose chroma neighbours below are now decoded.
+    let mut render = |row: usize, blocks: &mut [Block], last: bool| {
+        render_fastest(
+            &layout,
+            row,
+            blocks,
+            &mut planes,
+            &mut scratch,
+            &mut out,
+            last,
+        );
+    };
+
+    let mut entropy = Entropy::new(&layout);
+    let finished = if rayon::current_num_threads() < 2 {
+        let mut blocks = match try_blocks(blocks_per_row) {
+            Ok(blocks) => blocks,
+            Err(Stop::Rejected(e)) => return Err(e),
+            Err(Stop::Scan) => return Ok(None),
+        };
+        (0..mcu_rows).try_for_each(|row| {
+            entropy.decode_row(&mut blocks)?;
+            render(row, &mut blocks, row + 1 == mcu_rows);
+            Ok::<(), Stop>(())
+        })
+    } else {
+        let (send, receive) = mpsc::channel::<(usize, Vec<Block>)>();
+        let (give_back, take_back) = mpsc::channel::<Vec<Block>>();
+        let (decoded, rendered) = rayon::join(
+            move || {
+                for row in 0..mcu_rows {
+                    // Never waits for the other task: it may not have started.
+                    let mut blocks = match take_back.try_recv() {
+                        Ok(blocks) => blocks,
+                        Err(_) => try_blocks(blocks_per_row)?,
+                    };
+                    entropy.decode_row(&mut blocks)?;
+                    // The receiver only hangs up when it is done.
+                    let _ = send.send((row, blocks));
+                }
+                Ok::<(), Stop>(())
+            },
+            move || {
+                let mut rendered = 0;
+                for (row, mut blocks) in receive {
+                    render(row, &mut blocks, row + 1 == mcu_rows);
+                    let _ = give_back.send(blocks);
+                    rendered = row + 1;
+                }
+                rendered
+            },
+        );
+        if decoded.is_ok() && rendered != mcu_rows {
+            return Err(Rejection::internal(
+                "JPEG: MCU rows went missing between tasks",
+            ));
+        }
+        decoded
+    };
+    match finished {
+        Ok(()) => Ok(Some(Pixels {
+            width: width as u32,
+            height: height as u32,
+            channels: 3,
+            data: out,
+        })),
+        Err(Stop::Scan) => Ok(None),
+        Err(Stop::Rejected(e)) => Err(e),
+    }
+}
+
+fn try_blocks(count: usize) -> Result<Vec<Block>, Stop> {
+    let mut blocks = Vec::new();
+    blocks.try_reserve_exact(count).map_err(|_| {
+        Stop::Rejected(Rejection::too_large(format!(
+            "cannot allocate {count} JPEG coefficient blocks"
+        )))
+    })?;
+    blocks.resize(count, [0; 64]);
+    Ok(blocks)
+}
+
+/// The Huffman-decoding task's state.
+struct Entropy<'a> {
+    layout: &'a Layout<'a>,
+    bits: Bits<'a>,
+    predictors: [i32; 3],
+    mcus_done: usize,
+    restarts: usize,
+}
+
+impl<'a> Entropy<'a> {
+    fn new(layout: &'a Layout<'a>) -> Self {
+        Entropy {
+            layout,
+            bits: Bits::new(layout.scan),
+            predictors: [0; 3],
+            mcus_done: 0,
+            restarts: 0,
+        }
+    }
+
+    /// Decodes the next row of MCUs into `blocks` (all zero), in scan order: per MCU,
+    /// per component, its `h × v` blocks row by row.
+    fn decode_row(&mut self, blocks: &mut [Block]) -> Result<(), Stop> {
+        let layout = self.layout;
+        let per_mcu = layout.blocks_per_mcu();
+        let interval = layout.restart_interval;
+        for mcu in blocks.chunks_exact_mut(per_mcu) {
+            if interval > 0 && self.mcus_done > 0 && self.mcus_done.is_multiple_of(interval) {
+                self.bits.restart(self.restarts).map_err(|_| Stop::Scan)?;
+                self.restarts += 1;
+                self.predictors = [0; 3];
+            }
+            let mut blocks = mcu.iter_mut();
+            for (c, component) in layout.components.iter().enumerate() {
+                // Present: checked when the layout was read.
+                let (Some(dc), Some(ac)) = (
+                    &layout.dc_tables[component.dc],
+                    &layout.ac_tables[component.ac],
+                ) else {
+                    return Err(Stop::Scan);
+                };
+                for block in blocks.by_ref().take(component.h * component.v) {
+                    decode_block(&mut self.bits, block, dc, ac, &mut self.predictors[c])
+                        .map_err(|_| Stop::Scan)?;
+                }
+            }
+            self.mcus_done += 1;
+        }
+        if self.bits.overran() {
+            return Err(Stop::Scan);
+        }
+        Ok(())
+    }
+}
+
+/// [`render`] compiled for the widest vector instructions this CPU has.
+fn render_fastest(
+    layout: &Layout,
+    row: usize,
+    blocks: &mut [Block],
+    planes: &mut Planes,
+    scratch: &mut RowScratch,
+    out: &mut [u8],
+    last: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        #[allow(unsafe_code)]
+        // SAFETY: `render_avx2` only needs AVX2, which this CPU has: checked just above.
+        return unsafe { render_avx2(layout, row, blocks, planes, scratch, out, last) };
+    }
+    render(layout, row, blocks, planes, scratch, out, last)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn render_avx2(
+    layout: &Layout,
+    row: usize,
+    blocks: &mut [Block],
+    planes: &mut Planes,
+    scratch: &mut RowScratch,
+    out: &mut [u8],
+    last: bool,
+) {
+    render(layout, row, blocks, planes, scratch, out, last)
+}
+
+/// Inverse-transforms MCU row `row` (`blocks`, zeroed afterwards) into `planes`, then
+/// writes the RGB rows of MCU row `row - 1` into `out`, and of `row` too if it is
+/// the `last`.
+#[inline(always)]
+fn render(
+    layout: &Layout,
+    row: usize,
+    blocks: &mut [Block],
+    planes: &mut Planes,
+    scratch: &mut RowScratch,
+    out: &mut [u8],
+    last: bool,
+) {
+    let per_mcu = layout.blocks_per_mcu();
+    for (mx, mcu) in blocks.chunks_exact_mut(per_mcu).enumerate() {
+        let mut blocks = mcu.iter_mut();
+        for (c, component) in layout.components.iter().enumerate() {
+            let (plane, stride) = match c {
+                0 => (&mut planes.luma, planes.luma_stride),
+                _ => (&mut planes.chroma[c - 1], planes.chroma_stride),
+            };
+            for by in 0..component.v {
+                for bx in 0..component.h {
+                    let Some(block) = blocks.next() else { return };
+                    let x = (mx * component.h + bx) * 8;
+                    let y = (row * component.v + by) * 8;
+                    idct_block(
+                        block,
+                        &component.quant,
+                        &mut plane[y * stride + x..],
+                        stride,
+                    );
+                }
+            }
+        }
+    }
+    let band = 8 * layout.max_sampling().1;
+    let (width, height) = (layout.width, layout.height);
+    let first = if row > 0 { row - 1 } else { row };
+    let end = if last { row + 1 } else { row };
+    // (Not a closure: closures do not inherit `render_avx2`'s target features.)
+    for mcu_row in first..end {
+        let rows = mcu_row * band..((mcu_row + 1) * band).min(height);
+        let out = &mut out[rows.start * width * 3..rows.end * width * 3];
+        convert_rows(planes, scratch, width, rows, out);
+    }
+}
