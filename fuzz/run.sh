@@ -8,7 +8,8 @@
 # the targets are built with `--sanitizer none`, for which cargo-fuzz passes only stable
 # flags (-Cpasses=sancov-module and -Cllvm-args for libFuzzer's coverage counters, plus
 # --cfg fuzzing). Coverage guidance works; the oracle is the targets' own assertions
-# and Rust's panics (the engine's only unsafe is two AVX2 dispatch calls; its codecs'
+# and Rust's panics (the engine's only unsafe is its AVX2 dispatch calls and the JPEG
+# IDCT's bounded vector loads; its codecs'
 # unsafe SIMD is not checked by ASan here).
 # New inputs go to fuzz/corpus-run/<target>/ (ignored by git); the committed seeds in
 # fuzz/corpus/<target>/ are read, never written.
