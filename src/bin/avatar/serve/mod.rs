@@ -117,6 +117,9 @@ fn object_store(serve: &Serve) -> Result<Arc<dyn ObjectStore>, String> {
                 .ok_or("the file store needs --data DIR")?;
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            // Before anything writes: the staging files of puts a crash cut short.
+            store::remove_staged_uploads(&dir)
+                .map_err(|e| format!("start-up clean-up of {}: {e}", dir.display()))?;
             object_store::local::LocalFileSystem::new_with_prefix(&dir)
                 .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 .map_err(|e| format!("data dir {}: {e}", dir.display()))

@@ -11,6 +11,9 @@
 //!   before the flip leaves an unreferenced version, a crash after it leaves the old
 //!   one: [`AvatarStore::collect_garbage`] removes both at start-up. At every moment a
 //!   profile points to a complete set or to none.
+//! - the local store writes each object to `<path>#<n>` and renames it into place; a
+//!   kill during a put leaves that staging file, which the store's own listing never
+//!   shows. [`remove_staged_uploads`] deletes them at start-up.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -171,5 +174,57 @@ impl AvatarStore {
             }
         }
         Ok(removed)
+    }
+}
+
+/// Deletes, under the local store's root `dir`, the staging files of puts that never
+/// finished: `object_store`'s `LocalFileSystem` writes `<path>#<digits>` and renames it,
+/// and hides such names from listings, so [`AvatarStore::collect_garbage`] cannot see
+/// them. Only safe while no put is in flight (at start-up). Returns how many went.
+pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() && is_staging_name(&entry.file_name().to_string_lossy()) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// `name#123`: the form of `LocalFileSystem`'s staging files.
+fn is_staging_name(name: &str) -> bool {
+    name.rsplit_once('#').is_some_and(|(base, n)| {
+        !base.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_names_are_recognised() {
+        assert!(is_staging_name("24.jpg#1"));
+        assert!(is_staging_name("U1.json#123"));
+        assert!(!is_staging_name("24.jpg"));
+        assert!(!is_staging_name("24.jpg#"));
+        assert!(!is_staging_name("#12"));
+        assert!(!is_staging_name("24.jpg#1a"));
     }
 }
