@@ -100,11 +100,32 @@ fn transpose(m: &[Lanes; 8]) -> [Lanes; 8] {
     rows(|c| map(|r| m[r][c]))
 }
 
+/// How a block with AC coefficients is inverse-transformed: [`Portable`] or, where the
+/// CPU has it, [`Avx2`](super::idct_avx2::Avx2). Chosen once per image, so the block
+/// loop does not ask the CPU again.
+pub(super) trait Transform: Copy {
+    /// Dequantises `coefficients` (natural order) with `quant` and writes the 8×8
+    /// samples to `out`, rows `stride` bytes apart.
+    fn ac(self, coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize);
+}
+
+/// The transform in portable Rust.
+#[derive(Clone, Copy)]
+pub(super) struct Portable;
+
+impl Transform for Portable {
+    #[inline(always)]
+    fn ac(self, coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+        idct_portable(coefficients, quant, out, stride);
+    }
+}
+
 /// Dequantises `coefficients` (natural order) with `quant` and writes the 8×8
-/// samples to `out`, rows `stride` bytes apart; then zeroes `coefficients` for the
-/// next block.
+/// samples to `out`, rows `stride` bytes apart, with `transform` unless the block is
+/// DC-only; then zeroes `coefficients` for the next block.
 #[inline(always)]
 pub(super) fn idct_block(
+    transform: impl Transform,
     coefficients: &mut [i16; 64],
     quant: &[u16; 64],
     out: &mut [u8],
@@ -120,27 +141,17 @@ pub(super) fn idct_block(
         coefficients[0] = 0;
         return;
     }
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: this CPU has AVX2: checked just above.
-        unsafe {
-            super::idct_avx2::idct_block(coefficients, quant, out, stride)
-        };
-        *coefficients = [0; 64];
-        return;
-    }
-    idct_portable(coefficients, quant, out, stride);
+    transform.ac(coefficients, quant, out, stride);
+    *coefficients = [0; 64];
 }
 
-/// [`idct_block`] for a block with AC coefficients, in portable Rust.
+/// [`Portable`]'s transform of a block with AC coefficients.
 #[inline(always)]
-fn idct_portable(coefficients: &mut [i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+fn idct_portable(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
     // Columns: lane = column, s[k] = coefficient row k.
     // i16 × u16 fits in i32.
     let s: [Lanes; 8] =
         rows(|k| map(|u| i32::from(coefficients[8 * k + u]) * i32::from(quant[8 * k + u])));
-    *coefficients = [0; 64];
     let (even, odd) = idct_1d(&s);
     let columns = finish(&even, &odd, 512, 10);
     // Rows: lane = row, s[k] = column k.
@@ -211,7 +222,7 @@ mod tests {
             let expected = reference(&dequantised);
             let mut out = [0u8; 8 * 10];
             let mut block = coefficients;
-            idct_block(&mut block, &quant, &mut out, 10);
+            idct_block(Portable, &mut block, &quant, &mut out, 10);
             assert_eq!(block, [0; 64], "coefficients are zeroed");
             for i in 0..64 {
                 let got = f64::from(out[(i / 8) * 10 + i % 8]);
@@ -227,9 +238,9 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_writes_what_the_portable_code_writes() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        let Some(avx2) = super::super::idct_avx2::Avx2::detect() else {
             return;
-        }
+        };
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
             state ^= state << 13;
@@ -253,12 +264,8 @@ mod tests {
                 }
             });
             let (mut a, mut b) = ([0u8; 80], [0u8; 80]);
-            idct_portable(&mut coefficients.clone(), &quant, &mut a, 10);
-            #[allow(unsafe_code)]
-            // SAFETY: AVX2 checked at the top.
-            unsafe {
-                super::super::idct_avx2::idct_block(&coefficients, &quant, &mut b, 10)
-            };
+            Portable.ac(&coefficients, &quant, &mut a, 10);
+            avx2.ac(&coefficients, &quant, &mut b, 10);
             assert_eq!(a, b, "trial {trial}");
         }
     }

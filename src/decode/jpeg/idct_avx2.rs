@@ -7,7 +7,26 @@
 
 use std::arch::x86_64::*;
 
-use super::idct::fixed;
+use super::idct::{fixed, Transform};
+
+/// Proof that this CPU has AVX2: only [`Avx2::detect`] makes one.
+#[derive(Clone, Copy)]
+pub(super) struct Avx2(());
+
+impl Avx2 {
+    /// `Some` if this CPU has AVX2.
+    pub fn detect() -> Option<Self> {
+        std::arch::is_x86_feature_detected!("avx2").then_some(Avx2(()))
+    }
+}
+
+impl Transform for Avx2 {
+    #[inline(always)]
+    fn ac(self, coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+        // SAFETY: an `Avx2` exists only where `detect` found AVX2.
+        unsafe { idct_block(coefficients, quant, out, stride) }
+    }
+}
 
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -109,12 +128,7 @@ fn transpose(m: [__m256i; 8]) -> [__m256i; 8] {
 /// Dequantises and inverse-transforms a block with AC coefficients (the caller
 /// handles DC-only blocks), writing 8 rows of 8 samples `stride` apart in `out`.
 #[target_feature(enable = "avx2")]
-pub(super) fn idct_block(
-    coefficients: &[i16; 64],
-    quant: &[u16; 64],
-    out: &mut [u8],
-    stride: usize,
-) {
+fn idct_block(coefficients: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
     let mut s = [_mm256_setzero_si256(); 8];
     for (k, lanes) in s.iter_mut().enumerate() {
         // SAFETY: 8 i16 / u16 (16 bytes) read from inside the 64-element arrays.

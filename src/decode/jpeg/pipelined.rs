@@ -18,7 +18,9 @@ use std::sync::mpsc;
 use super::color::{convert_rows, Planes, RowScratch};
 use super::entropy::{decode_block, Bits};
 use super::frame::{self, Layout};
-use super::idct::idct_block;
+use super::idct::{idct_block, Portable, Transform};
+#[cfg(target_arch = "x86_64")]
+use super::idct_avx2::Avx2;
 use crate::alloc::try_zeroed;
 use crate::decode::Pixels;
 use crate::error::Rejection;
@@ -54,7 +56,7 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
     let gray = layout.components.len() == 1;
     let luma_stride = mcus_across * h * 8;
     let chroma_stride = mcus_across * 8;
-    let mut planes = Planes {
+    let planes = Planes {
         luma: try_zeroed(luma_stride * mcu_rows * v * 8, "JPEG luma plane")?,
         luma_stride,
         chroma: if gray {
@@ -72,21 +74,23 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
         h,
         v,
     };
-    let (width, height) = (layout.width, layout.height);
-    let mut out = try_zeroed(width * height * 3, "decoded JPEG")?;
-    let mut scratch = RowScratch::new(&planes);
+    let scratch = RowScratch::new(&planes);
+    let mut renderer = Renderer {
+        layout: &layout,
+        out: try_zeroed(layout.width * layout.height * 3, "decoded JPEG")?,
+        planes,
+        scratch,
+    };
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = Avx2::detect();
     // Turns MCU row `row`'s coefficients into samples, then converts the rows of the
     // MCU row before it, whose chroma neighbours below are now decoded.
     let mut render = |row: usize, blocks: &mut [Block], last: bool| {
-        render_fastest(
-            &layout,
-            row,
-            blocks,
-            &mut planes,
-            &mut scratch,
-            &mut out,
-            last,
-        );
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = avx2 {
+            return renderer.row_avx2(avx2, row, blocks, last);
+        }
+        renderer.row(Portable, row, blocks, last);
     };
 
     let mut entropy = Entropy::new(&layout);
@@ -137,10 +141,10 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
     };
     match finished {
         Ok(()) => Ok(Some(Pixels {
-            width: width as u32,
-            height: height as u32,
+            width: layout.width as u32,
+            height: layout.height as u32,
             channels: 3,
-            data: out,
+            data: renderer.out,
         })),
         Err(Stop::Scan) => Ok(None),
         Err(Stop::Rejected(e)) => Err(e),
@@ -213,83 +217,68 @@ impl<'a> Entropy<'a> {
     }
 }
 
-/// [`render`] compiled for the widest vector instructions this CPU has.
-fn render_fastest(
-    layout: &Layout,
-    row: usize,
-    blocks: &mut [Block],
-    planes: &mut Planes,
-    scratch: &mut RowScratch,
-    out: &mut [u8],
-    last: bool,
-) {
+/// The rendering task's state: the image's planes and its RGB output.
+struct Renderer<'a> {
+    layout: &'a Layout<'a>,
+    planes: Planes,
+    scratch: RowScratch,
+    out: Vec<u8>,
+}
+
+impl Renderer<'_> {
+    /// [`Renderer::row`] compiled for AVX2 (which `avx2` shows the CPU has).
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    fn row_avx2(&mut self, avx2: Avx2, row: usize, blocks: &mut [Block], last: bool) {
+        #[target_feature(enable = "avx2")]
+        fn compiled(r: &mut Renderer, avx2: Avx2, row: usize, blocks: &mut [Block], last: bool) {
+            r.row(avx2, row, blocks, last);
+        }
         #[allow(unsafe_code)]
-        // SAFETY: `render_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { render_avx2(layout, row, blocks, planes, scratch, out, last) };
+        // SAFETY: an `Avx2` exists only where the CPU has AVX2.
+        unsafe {
+            compiled(self, avx2, row, blocks, last)
+        }
     }
-    render(layout, row, blocks, planes, scratch, out, last)
-}
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn render_avx2(
-    layout: &Layout,
-    row: usize,
-    blocks: &mut [Block],
-    planes: &mut Planes,
-    scratch: &mut RowScratch,
-    out: &mut [u8],
-    last: bool,
-) {
-    render(layout, row, blocks, planes, scratch, out, last)
-}
-
-/// Inverse-transforms MCU row `row` (`blocks`, zeroed afterwards) into `planes`, then
-/// writes the RGB rows of MCU row `row - 1` into `out`, and of `row` too if it is
-/// the `last`.
-#[inline(always)]
-fn render(
-    layout: &Layout,
-    row: usize,
-    blocks: &mut [Block],
-    planes: &mut Planes,
-    scratch: &mut RowScratch,
-    out: &mut [u8],
-    last: bool,
-) {
-    let per_mcu = layout.blocks_per_mcu();
-    for (mx, mcu) in blocks.chunks_exact_mut(per_mcu).enumerate() {
-        let mut blocks = mcu.iter_mut();
-        for (c, component) in layout.components.iter().enumerate() {
-            let (plane, stride) = match c {
-                0 => (&mut planes.luma, planes.luma_stride),
-                _ => (&mut planes.chroma[c - 1], planes.chroma_stride),
-            };
-            for by in 0..component.v {
-                for bx in 0..component.h {
-                    let Some(block) = blocks.next() else { return };
-                    let x = (mx * component.h + bx) * 8;
-                    let y = (row * component.v + by) * 8;
-                    idct_block(
-                        block,
-                        &component.quant,
-                        &mut plane[y * stride + x..],
-                        stride,
-                    );
+    /// Inverse-transforms MCU row `row` (`blocks`, zeroed afterwards) into the
+    /// planes, then writes the RGB rows of MCU row `row - 1`, and of `row` too if it
+    /// is the `last`.
+    #[inline(always)]
+    fn row(&mut self, transform: impl Transform, row: usize, blocks: &mut [Block], last: bool) {
+        let (layout, planes) = (self.layout, &mut self.planes);
+        let per_mcu = layout.blocks_per_mcu();
+        for (mx, mcu) in blocks.chunks_exact_mut(per_mcu).enumerate() {
+            let mut blocks = mcu.iter_mut();
+            for (c, component) in layout.components.iter().enumerate() {
+                let (plane, stride) = match c {
+                    0 => (&mut planes.luma, planes.luma_stride),
+                    _ => (&mut planes.chroma[c - 1], planes.chroma_stride),
+                };
+                for by in 0..component.v {
+                    for bx in 0..component.h {
+                        let Some(block) = blocks.next() else { return };
+                        let x = (mx * component.h + bx) * 8;
+                        let y = (row * component.v + by) * 8;
+                        idct_block(
+                            transform,
+                            block,
+                            &component.quant,
+                            &mut plane[y * stride + x..],
+                            stride,
+                        );
+                    }
                 }
             }
         }
-    }
-    let band = 8 * layout.max_sampling().1;
-    let (width, height) = (layout.width, layout.height);
-    let first = if row > 0 { row - 1 } else { row };
-    let end = if last { row + 1 } else { row };
-    // (Not a closure: closures do not inherit `render_avx2`'s target features.)
-    for mcu_row in first..end {
-        let rows = mcu_row * band..((mcu_row + 1) * band).min(height);
-        let out = &mut out[rows.start * width * 3..rows.end * width * 3];
-        convert_rows(planes, scratch, width, rows, out);
+        let band = 8 * layout.max_sampling().1;
+        let (width, height) = (layout.width, layout.height);
+        let first = if row > 0 { row - 1 } else { row };
+        let end = if last { row + 1 } else { row };
+        // (Not a closure: closures do not inherit `row_avx2`'s target features.)
+        for mcu_row in first..end {
+            let rows = mcu_row * band..((mcu_row + 1) * band).min(height);
+            let out = &mut self.out[rows.start * width * 3..rows.end * width * 3];
+            convert_rows(planes, &mut self.scratch, width, rows, out);
+        }
     }
 }
