@@ -18,7 +18,7 @@
 
 use crate::policy::MAX_PASSTHROUGH_BITS_PER_PIXEL as MAX_BITS_PER_PIXEL;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
-use crate::probe::jpeg::next_marker_after_entropy_data;
+use crate::probe::jpeg_segments::Segments;
 
 /// JFIF 1.01, 1:1 pixel aspect, no thumbnail: the APP0 every rendition starts with.
 pub(crate) const JFIF_APP0: [u8; 18] = [
@@ -36,39 +36,25 @@ pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
     // Pieces of `jpeg` to keep, in order, after SOI and the fresh APP0.
     let mut keep: Vec<&[u8]> = Vec::new();
     let mut frame = false;
-    let mut pos = 2;
+    let mut segments = Segments::after_soi(jpeg);
     loop {
-        if *jpeg.get(pos)? != 0xFF {
-            return None;
-        }
-        while jpeg.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let marker = *jpeg.get(pos)?;
-        pos += 1;
-        if marker == EOI {
-            break;
-        }
-        let start = pos - 2;
-        let len = usize::from(u16::from_be_bytes(jpeg.get(pos..pos + 2)?.try_into().ok()?));
-        let body = jpeg.get(pos + 2..pos + len.checked_sub(2)? + 2)?;
-        pos += len;
-        match marker {
+        let segment = segments.read().ok()?;
+        let whole = &jpeg[segment.start..segment.end];
+        match segment.marker {
+            EOI => break,
             SOF0 => {
-                if frame || !frame_is_plain(body, side) {
+                if frame || !frame_is_plain(segment.body, side) {
                     return None;
                 }
                 frame = true;
-                keep.push(&jpeg[start..pos]);
+                keep.push(whole);
             }
-            DQT | DHT | DRI => keep.push(&jpeg[start..pos]),
+            DQT | DHT | DRI => keep.push(whole),
             SOS => {
                 if !frame {
                     return None;
                 }
-                let end = next_marker_after_entropy_data(jpeg, pos)?;
-                keep.push(&jpeg[start..end]);
-                pos = end;
+                keep.push(whole);
             }
             APP14 => return None,
             0xE0..=0xEF | COM => {}

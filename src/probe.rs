@@ -3,6 +3,7 @@
 
 mod gif;
 pub(crate) mod jpeg;
+pub(crate) mod jpeg_segments;
 pub(crate) mod png;
 
 use crate::error::Rejection;

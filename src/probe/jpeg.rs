@@ -1,10 +1,11 @@
 //! JPEG: a marker walk from SOI to EOI.
 //!
 //! Segments are skipped by their length fields; entropy-coded data after each SOS is
-//! scanned for the next real marker (`FF` not followed by `00`, `FF` or `D0`–`D7`).
+//! scanned for the next real marker (both in [`jpeg_segments`](super::jpeg_segments)).
 //! The walk must reach EOI: decoders fill a truncated scan with invented data, so
 //! missing EOI is how a cut-short upload is caught.
 
+use super::jpeg_segments::{Fault, Inside, Segments};
 use super::RawHeader;
 use crate::error::Rejection;
 use crate::exif::orientation_from_tiff;
@@ -38,56 +39,44 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
     let mut frame: Option<Frame> = None;
     let mut orientation: Option<Orientation> = None;
     let mut scans = 0u32;
-    let mut pos = 2; // after SOI
+    let mut segments = Segments::after_soi(bytes);
     let defect = loop {
-        // Every marker is FF xx; any number of FF fill bytes may precede it.
-        match bytes.get(pos) {
-            None => break Some(truncated(frame.is_some(), scans)),
-            Some(0xFF) => {}
-            Some(b) => {
-                break Some(Rejection::bad_image(format!(
-                    "JPEG: expected a marker at offset {pos}, found byte 0x{b:02X}"
-                )))
-            }
-        }
-        while bytes.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let Some(&marker) = bytes.get(pos) else {
-            break Some(truncated(frame.is_some(), scans));
-        };
-        pos += 1;
-        match marker {
-            EOI => break None,
-            0xD0..=0xD7 | 0x01 => continue, // standalone markers
-            SOI => {
-                break Some(Rejection::bad_image(format!(
-                    "JPEG: second SOI at offset {}",
-                    pos - 2
-                )))
-            }
-            _ => {}
-        }
-        let Some(len) = bytes.get(pos..pos + 2) else {
-            break Some(truncated(frame.is_some(), scans));
-        };
-        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
-        if len < 2 {
-            break Some(Rejection::bad_image(format!(
-                "JPEG: segment 0x{marker:02X} at offset {} has length {len}",
-                pos - 2
-            )));
-        }
-        let Some(body) = bytes.get(pos + 2..pos + len) else {
-            if frame.is_none() {
+        let segment = match segments.read() {
+            Ok(segment) => segment,
+            Err(Fault::End(Inside::Segment(marker))) if frame.is_none() => {
                 return Err(Rejection::bad_image(format!(
                     "JPEG: file ends inside segment 0x{marker:02X}, before the image size"
                 )));
             }
-            break Some(truncated(true, scans));
+            Err(Fault::End(Inside::ScanData)) => {
+                if frame.is_none() {
+                    return Err(Rejection::bad_image(
+                        "JPEG: scan data before any frame header",
+                    ));
+                }
+                break Some(truncated(true, scans + 1));
+            }
+            Err(Fault::End(_)) => break Some(truncated(frame.is_some(), scans)),
+            Err(Fault::NotMarker { at, byte }) => {
+                break Some(Rejection::bad_image(format!(
+                    "JPEG: expected a marker at offset {at}, found byte 0x{byte:02X}"
+                )))
+            }
+            Err(Fault::Length { marker, at, len }) => {
+                break Some(Rejection::bad_image(format!(
+                    "JPEG: segment 0x{marker:02X} at offset {at} has length {len}"
+                )))
+            }
         };
-        pos += len;
+        let (marker, body) = (segment.marker, segment.body);
         match marker {
+            EOI => break None,
+            SOI => {
+                break Some(Rejection::bad_image(format!(
+                    "JPEG: second SOI at offset {}",
+                    segment.start
+                )))
+            }
             0xC0..=0xCF if marker != DHT && marker != JPG && marker != DAC => {
                 if frame.is_some() {
                     break Some(Rejection::bad_image(
@@ -108,11 +97,8 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
                     ));
                 }
                 scans += 1;
-                match next_marker_after_entropy_data(bytes, pos) {
-                    Some(next) => pos = next,
-                    None => break Some(truncated(true, scans)),
-                }
             }
+            // RSTn, TEM and every other segment: skipped.
             _ => {}
         }
     };
@@ -178,24 +164,6 @@ fn truncated(has_frame: bool, scans: u32) -> Rejection {
     } else {
         "JPEG: truncated: the file ends before the image data"
     })
-}
-
-/// Offset of the `FF` that starts the next marker after entropy-coded data starting
-/// at `from`, or `None` if the data runs to the end of the input.
-pub(crate) fn next_marker_after_entropy_data(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut pos = from;
-    loop {
-        pos += bytes.get(pos..)?.iter().position(|&b| b == 0xFF)?;
-        // Skip fill bytes: FF FF ... xx.
-        let mut next = pos + 1;
-        while bytes.get(next) == Some(&0xFF) {
-            next += 1;
-        }
-        match bytes.get(next)? {
-            0x00 | 0xD0..=0xD7 => pos = next + 1, // stuffed byte or restart marker
-            _ => return Some(next - 1),
-        }
-    }
 }
 
 #[cfg(test)]

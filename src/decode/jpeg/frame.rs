@@ -10,7 +10,7 @@
 
 use super::entropy::Huffman;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
-use crate::probe::jpeg::next_marker_after_entropy_data;
+use crate::probe::jpeg_segments::Segments;
 
 /// SOF1: extended sequential Huffman, the same coding as SOF0 for 8-bit samples.
 const SOF1: u8 = 0xC1;
@@ -80,26 +80,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
     let mut ac_tables: [Option<Box<Huffman>>; 4] = Default::default();
     let mut restart_interval = 0;
     let mut frame: Option<(usize, usize, FrameComponents)> = None;
-    let mut pos = 2;
+    let mut segments = Segments::after_soi(bytes);
     loop {
-        if *bytes.get(pos)? != 0xFF {
-            return None;
-        }
-        while bytes.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let marker = *bytes.get(pos)?;
-        pos += 1;
-        // Standalone markers (RSTn, TEM) and EOI have no place before the scan.
-        if matches!(marker, 0xD0..=0xD7 | 0x01 | EOI) {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes(
-            bytes.get(pos..pos + 2)?.try_into().ok()?,
-        ));
-        let body = bytes.get(pos + 2..pos + len.checked_sub(2)? + 2)?;
-        pos += len;
-        match marker {
+        let segment = segments.read().ok()?;
+        let body = segment.body;
+        match segment.marker {
             DQT => read_quant_tables(body, &mut quant)?,
             DHT => read_huffman_tables(body, &mut dc_tables, &mut ac_tables)?,
             DRI => {
@@ -110,9 +95,8 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
             0xE0..=0xEF | COM => {}
             SOS => {
                 let (width, height, frame_components) = frame?;
-                let end = next_marker_after_entropy_data(bytes, pos)?;
                 // The one scan must be the last thing before EOI.
-                if bytes.get(end + 1) != Some(&EOI) {
+                if bytes.get(segment.end + 1) != Some(&EOI) {
                     return None;
                 }
                 let components = read_scan(body, &frame_components, &quant)?;
@@ -127,9 +111,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
                     dc_tables,
                     ac_tables,
                     restart_interval,
-                    scan: &bytes[pos..end],
+                    scan: segment.data,
                 });
             }
+            // Standalone markers (RSTn, TEM, SOI) and EOI have no place before the
+            // scan; other segments are not ones this decoder knows.
             _ => return None,
         }
     }
