@@ -30,6 +30,12 @@ pub(crate) mod marker {
 }
 use marker::*;
 
+/// The most scans a JPEG may have. Each scan is a pass over the blocks of up to the
+/// whole image, so a small file of thousands of near-empty scans would keep a
+/// decoder busy for minutes; encoders write one (sequential) to a few dozen
+/// (libjpeg's default progressive script has 10).
+pub(crate) const MAX_SCANS: u32 = 500;
+
 struct Frame {
     width: u32,
     height: u32,
@@ -97,6 +103,11 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
                     ));
                 }
                 scans += 1;
+                if scans > MAX_SCANS {
+                    break Some(Rejection::bad_image(format!(
+                        "JPEG: more than {MAX_SCANS} scans"
+                    )));
+                }
             }
             // RSTn, TEM and every other segment: skipped.
             _ => {}
@@ -218,6 +229,19 @@ mod tests {
                 Ok(h) => h.defect.is_some(),
             };
             assert!(failed, "cut at {cut} passed");
+        }
+    }
+
+    #[test]
+    fn too_many_scans_are_refused() {
+        let j = skeleton(600, 600, None);
+        let sos = j.windows(2).position(|w| w == [0xFF, SOS]).unwrap();
+        let eoi = j.len() - 2;
+        let scan = &j[sos..eoi];
+        for (count, refused) in [(MAX_SCANS, false), (MAX_SCANS + 1, true)] {
+            let many = [&j[..sos], &scan.repeat(count as usize), &j[eoi..]].concat();
+            let h = probe(&many).unwrap();
+            assert_eq!(h.defect.is_some(), refused, "{count} scans");
         }
     }
 

@@ -6,6 +6,9 @@
 //! edges repeat the outermost sample. The colour conversion is JFIF's (BT.601 full
 //! range) in 16-bit fixed point, as libjpeg computes it.
 
+use crate::alloc::try_zeroed;
+use crate::error::Rejection;
+
 /// The decoded planes of one image, padded to whole MCUs.
 pub(super) struct Planes {
     pub luma: Vec<u8>,
@@ -19,6 +22,42 @@ pub(super) struct Planes {
     /// Luma samples per chroma sample across and down: 1 or 2.
     pub h: usize,
     pub v: usize,
+}
+
+impl Planes {
+    /// Zeroed planes for a `width`×`height` image of `mcus` (across, down) MCUs whose
+    /// luma is sampled `sampling` (h, v: 1 or 2 each) times the chroma; no chroma
+    /// planes when `gray`.
+    ///
+    /// # Errors
+    /// `too_large` if a plane cannot be allocated.
+    pub fn allocate(
+        (width, height): (usize, usize),
+        (h, v): (usize, usize),
+        (mcus_across, mcu_rows): (usize, usize),
+        gray: bool,
+    ) -> Result<Planes, Rejection> {
+        let luma_stride = mcus_across * h * 8;
+        let chroma_stride = mcus_across * 8;
+        Ok(Planes {
+            luma: try_zeroed(luma_stride * mcu_rows * v * 8, "JPEG luma plane")?,
+            luma_stride,
+            chroma: if gray {
+                Default::default()
+            } else {
+                let len = chroma_stride * mcu_rows * 8;
+                [
+                    try_zeroed(len, "JPEG Cb plane")?,
+                    try_zeroed(len, "JPEG Cr plane")?,
+                ]
+            },
+            chroma_stride,
+            chroma_width: width.div_ceil(h),
+            chroma_height: height.div_ceil(v),
+            h,
+            v,
+        })
+    }
 }
 
 /// Scratch for one row: vertically filtered chroma (scaled by 4) and upsampled.

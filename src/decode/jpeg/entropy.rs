@@ -105,7 +105,7 @@ impl Huffman {
 
     /// The next symbol. The reader must hold at least 16 bits.
     #[inline(always)]
-    fn decode(&self, bits: &mut Bits) -> Result<u8, ScanError> {
+    pub(super) fn decode(&self, bits: &mut Bits) -> Result<u8, ScanError> {
         let entry = self.lookup[bits.peek(LOOKUP_BITS)];
         if entry != 0 {
             bits.consume(u32::from(entry >> 8));
@@ -132,7 +132,7 @@ impl Huffman {
 /// `raw`, an `size`-bit magnitude category value, as the signed number it codes
 /// (T.81 F.2.2.1 EXTEND).
 #[inline(always)]
-fn extend(raw: u32, size: u32) -> i32 {
+pub(super) fn extend(raw: u32, size: u32) -> i32 {
     let v = raw as i32;
     // Top bit clear: negative, v - (2^size - 1).
     v + (((v >> (size - 1)) - 1) & (1 - (1 << size)))
@@ -145,7 +145,7 @@ pub(super) struct Bits<'a> {
     /// Unread bits, left-aligned.
     acc: u64,
     /// How many bits of `acc` are loaded.
-    count: u32,
+    pub(super) count: u32,
     /// How many of the loaded bits are zero padding after a marker or the end.
     padding: u32,
     at_marker: bool,
@@ -176,7 +176,7 @@ impl<'a> Bits<'a> {
 
     /// The next `n` (1–16) bits as a number.
     #[inline(always)]
-    fn take(&mut self, n: u32) -> u32 {
+    pub(super) fn take(&mut self, n: u32) -> u32 {
         let v = self.peek(n) as u32;
         self.consume(n);
         v
@@ -184,7 +184,7 @@ impl<'a> Bits<'a> {
 
     /// Loads bits until at least 57 are held.
     #[inline(always)]
-    fn refill(&mut self) {
+    pub(super) fn refill(&mut self) {
         if self.count > 56 {
             return;
         }

@@ -68,7 +68,7 @@ impl Layout<'_> {
 }
 
 /// The frame header's components: (id, h, v, quantisation table slot).
-type FrameComponents = Vec<(u8, usize, usize, usize)>;
+pub(super) type FrameComponents = Vec<(u8, usize, usize, usize)>;
 
 /// The layout of `bytes` if the two-task decoder takes it (see the module docs).
 pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
@@ -121,7 +121,7 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
     }
 }
 
-fn read_quant_tables(mut body: &[u8], quant: &mut [Option<[u16; 64]>; 4]) -> Option<()> {
+pub(super) fn read_quant_tables(mut body: &[u8], quant: &mut [Option<[u16; 64]>; 4]) -> Option<()> {
     while let [pq_tq, rest @ ..] = body {
         let (precision, slot) = (pq_tq >> 4, usize::from(pq_tq & 15));
         let size = match precision {
@@ -143,7 +143,7 @@ fn read_quant_tables(mut body: &[u8], quant: &mut [Option<[u16; 64]>; 4]) -> Opt
     Some(())
 }
 
-fn read_huffman_tables(
+pub(super) fn read_huffman_tables(
     mut body: &[u8],
     dc: &mut [Option<Box<Huffman>>; 4],
     ac: &mut [Option<Box<Huffman>>; 4],
@@ -164,7 +164,7 @@ fn read_huffman_tables(
     Some(())
 }
 
-fn read_frame(body: &[u8]) -> Option<(usize, usize, FrameComponents)> {
+pub(super) fn read_frame(body: &[u8]) -> Option<(usize, usize, FrameComponents)> {
     let [precision, h1, h0, w1, w0, count, rest @ ..] = body else {
         return None;
     };

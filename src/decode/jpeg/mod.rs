@@ -1,5 +1,6 @@
 //! JPEG, always to RGB: the common sequential YCbCr or gray file by our own two-task
-//! decoder ([`pipelined`]), everything else by zune-jpeg (pinned to a release that
+//! decoder ([`pipelined`]), the same frames coded progressively by [`progressive`],
+//! everything else by zune-jpeg (pinned to a release that
 //! decodes optimised-Huffman files correctly; see PITFALLS in DESIGN.md).
 //!
 //! Grayscale is expanded to RGB; CMYK and YCCK (Adobe APP14) are converted to RGB by
@@ -12,6 +13,9 @@ mod idct;
 #[cfg(target_arch = "x86_64")]
 mod idct_avx2;
 mod pipelined;
+mod progressive;
+#[cfg(test)]
+mod progressive_tests;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +30,11 @@ use crate::error::Rejection;
 use crate::probe::SourceInfo;
 
 pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
-    if let Some(pixels) = pipelined::decode(bytes, info.stored_width, info.stored_height)? {
+    let (width, height) = (info.stored_width, info.stored_height);
+    if let Some(pixels) = pipelined::decode(bytes, width, height)? {
+        return Ok(pixels);
+    }
+    if let Some(pixels) = progressive::decode(bytes, width, height)? {
         return Ok(pixels);
     }
     decode_with_zune(bytes, info)

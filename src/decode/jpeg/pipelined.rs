@@ -54,26 +54,12 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
     let (h, v) = layout.max_sampling();
     let blocks_per_row = mcus_across * layout.blocks_per_mcu();
     let gray = layout.components.len() == 1;
-    let luma_stride = mcus_across * h * 8;
-    let chroma_stride = mcus_across * 8;
-    let planes = Planes {
-        luma: try_zeroed(luma_stride * mcu_rows * v * 8, "JPEG luma plane")?,
-        luma_stride,
-        chroma: if gray {
-            Default::default()
-        } else {
-            let len = chroma_stride * mcu_rows * 8;
-            [
-                try_zeroed(len, "JPEG Cb plane")?,
-                try_zeroed(len, "JPEG Cr plane")?,
-            ]
-        },
-        chroma_stride,
-        chroma_width: layout.width.div_ceil(h),
-        chroma_height: layout.height.div_ceil(v),
-        h,
-        v,
-    };
+    let planes = Planes::allocate(
+        (layout.width, layout.height),
+        (h, v),
+        (mcus_across, mcu_rows),
+        gray,
+    )?;
     let scratch = RowScratch::new(&planes);
     let mut renderer = Renderer {
         layout: &layout,

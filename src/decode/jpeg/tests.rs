@@ -7,7 +7,7 @@ use super::{decode_with_zune, frame, pipelined};
 use crate::probe::probe;
 
 /// A busy test picture: gradients, a hard diagonal edge and noise.
-fn picture(width: usize, height: usize, seed: u32) -> Vec<u8> {
+pub(super) fn picture(width: usize, height: usize, seed: u32) -> Vec<u8> {
     let mut state = seed.wrapping_mul(2_654_435_761) | 1;
     let mut noise = move || {
         state ^= state << 13;
@@ -29,6 +29,14 @@ fn picture(width: usize, height: usize, seed: u32) -> Vec<u8> {
     }
     rgb
 }
+
+/// The samplings both paths take: 4:2:0, 4:2:2, 4:4:0, 4:4:4.
+pub(super) const SAMPLINGS: [SamplingFactor; 4] = [
+    SamplingFactor::R_4_2_0,
+    SamplingFactor::R_4_2_2,
+    SamplingFactor::F_1_2,
+    SamplingFactor::R_4_4_4,
+];
 
 struct Options {
     sampling: SamplingFactor,
@@ -86,7 +94,7 @@ fn zune(jpeg: &[u8]) -> Vec<u8> {
 }
 
 /// (largest difference of one sample, mean absolute difference).
-fn difference(a: &[u8], b: &[u8]) -> (u8, f64) {
+pub(super) fn difference(a: &[u8], b: &[u8]) -> (u8, f64) {
     assert_eq!(a.len(), b.len());
     let max = a
         .iter()
@@ -112,7 +120,7 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     10.0 * (255.0 * 255.0 / mse.max(1e-9)).log10()
 }
 
-fn jpeg_decoder(jpeg: &[u8]) -> Vec<u8> {
+pub(super) fn jpeg_decoder(jpeg: &[u8]) -> Vec<u8> {
     let mut decoder = jpeg_decoder::Decoder::new(jpeg);
     let pixels = decoder.decode().unwrap();
     match decoder.info().unwrap().pixel_format {
@@ -151,14 +159,8 @@ fn check(label: &str, jpeg: &[u8], source: Option<&[u8]>) {
 
 #[test]
 fn agrees_with_two_other_decoders_on_every_layout_it_takes() {
-    let samplings = [
-        SamplingFactor::R_4_2_0,
-        SamplingFactor::R_4_2_2,
-        SamplingFactor::F_1_2,
-        SamplingFactor::R_4_4_4,
-    ];
     for (width, height) in [(1, 1), (17, 9), (67, 45), (333, 251)] {
-        for (s, sampling) in samplings.into_iter().enumerate() {
+        for (s, sampling) in SAMPLINGS.into_iter().enumerate() {
             for gray in [false, true] {
                 let options = Options {
                     sampling,
