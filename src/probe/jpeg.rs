@@ -30,11 +30,12 @@ pub(crate) mod marker {
 }
 use marker::*;
 
-/// The most scans a JPEG may have. Each scan is a pass over the blocks of up to the
-/// whole image, so a small file of thousands of near-empty scans would keep a
-/// decoder busy for minutes; encoders write one (sequential) to a few dozen
-/// (libjpeg's default progressive script has 10).
-pub(crate) const MAX_SCANS: u32 = 500;
+/// The most scans a JPEG may have: zune-jpeg's own limit, so the progressive path
+/// refuses no file that decoded before. Each scan is a pass over up to every block of
+/// the image; 500 near-empty refinement scans of a 1024² image (an 8 KB file) took
+/// our decoder 0.36 s, 100 take a fifth of that. Encoders write one (sequential) to
+/// a few dozen (libjpeg's default progressive script has 10).
+pub(crate) const MAX_SCANS: u32 = 100;
 
 struct Frame {
     width: u32,
