@@ -15,10 +15,11 @@
 //! decode cleanly to its end, returns `None`: zune-jpeg decides what the file gets,
 //! as it did before this path existed.
 //!
-//! Memory: the coefficients (2 bytes per sample: 3 B/px at 4:2:0, 6 at 4:4:4), then
-//! the planes (1.5–3 B/px) while each component's coefficients are freed as soon as
-//! it is transformed, then the RGB output (3 B/px): at most ~7 B/px at once, inside
-//! [`decode_budget`](crate::decode::decode_budget)'s 12.
+//! Memory at its peak, while the planes are filled: the coefficients (2 bytes per
+//! sample: 3 B/px at 4:2:0, 6 at 4:4:4) and the planes (1.5 / 3 B/px), so at most
+//! 9 B/px. Each component's coefficients are freed once transformed, before the RGB
+//! output (3 B/px) is allocated. Inside [`decode_budget`](crate::decode::decode_budget)'s
+//! 12.
 
 use super::color::{convert_rows, Planes, RowScratch};
 use super::entropy::{extend, Bits, Huffman, ScanError};
