@@ -8,17 +8,19 @@ pub(crate) fn try_zeroed(len: usize, what: &str) -> Result<Vec<u8>, Rejection> {
     try_filled(len, 0, what)
 }
 
-/// A buffer of `len` bytes all equal to `value`.
-pub(crate) fn try_filled(len: usize, value: u8, what: &str) -> Result<Vec<u8>, Rejection> {
+/// A buffer of `len` elements all equal to `value`.
+pub(crate) fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>, Rejection> {
     let mut v = try_with_capacity(len, what)?;
     v.resize(len, value);
     Ok(v)
 }
 
-/// An empty buffer with room for `len` bytes.
-pub(crate) fn try_with_capacity(len: usize, what: &str) -> Result<Vec<u8>, Rejection> {
+/// An empty buffer with room for `len` elements.
+pub(crate) fn try_with_capacity<T>(len: usize, what: &str) -> Result<Vec<T>, Rejection> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| Rejection::too_large(format!("cannot allocate {len} bytes for the {what}")))?;
+    v.try_reserve_exact(len).map_err(|_| {
+        let bytes = len.saturating_mul(std::mem::size_of::<T>());
+        Rejection::too_large(format!("cannot allocate {bytes} bytes for the {what}"))
+    })?;
     Ok(v)
 }

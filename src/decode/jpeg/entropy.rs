@@ -12,6 +12,9 @@
 
 use super::frame::ZIGZAG;
 
+/// One 8×8 block of quantised coefficients.
+pub(super) type Block = [i16; 64];
+
 /// Bits decoded by one table look-up.
 const LOOKUP_BITS: u32 = 9;
 const LOOKUP_SIZE: usize = 1 << LOOKUP_BITS;

@@ -16,16 +16,17 @@
 use std::sync::mpsc;
 
 use super::color::{convert_rows, Planes, RowScratch};
-use super::entropy::{decode_block, Bits};
+use super::entropy::{decode_block, Bits, Block};
 use super::frame::{self, Layout};
 use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
 use super::idct_avx2::Avx2;
-use crate::alloc::try_zeroed;
+use crate::alloc::{try_filled, try_zeroed};
 use crate::decode::Pixels;
 use crate::error::Rejection;
 
-type Block = [i16; 64];
+/// What a coefficient buffer is, when it cannot be allocated.
+const BLOCKS: &str = "JPEG coefficient blocks";
 
 /// Why the entropy task stopped early.
 enum Stop {
@@ -81,11 +82,7 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
 
     let mut entropy = Entropy::new(&layout);
     let finished = if rayon::current_num_threads() < 2 {
-        let mut blocks = match try_blocks(blocks_per_row) {
-            Ok(blocks) => blocks,
-            Err(Stop::Rejected(e)) => return Err(e),
-            Err(Stop::Scan) => return Ok(None),
-        };
+        let mut blocks = try_filled(blocks_per_row, [0; 64], BLOCKS)?;
         (0..mcu_rows).try_for_each(|row| {
             entropy.decode_row(&mut blocks)?;
             render(row, &mut blocks, row + 1 == mcu_rows);
@@ -100,7 +97,9 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
                     // Never waits for the other task: it may not have started.
                     let mut blocks = match take_back.try_recv() {
                         Ok(blocks) => blocks,
-                        Err(_) => try_blocks(blocks_per_row)?,
+                        Err(_) => {
+                            try_filled(blocks_per_row, [0; 64], BLOCKS).map_err(Stop::Rejected)?
+                        }
                     };
                     entropy.decode_row(&mut blocks)?;
                     // The receiver only hangs up when it is done.
@@ -135,17 +134,6 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
         Err(Stop::Scan) => Ok(None),
         Err(Stop::Rejected(e)) => Err(e),
     }
-}
-
-fn try_blocks(count: usize) -> Result<Vec<Block>, Stop> {
-    let mut blocks = Vec::new();
-    blocks.try_reserve_exact(count).map_err(|_| {
-        Stop::Rejected(Rejection::too_large(format!(
-            "cannot allocate {count} JPEG coefficient blocks"
-        )))
-    })?;
-    blocks.resize(count, [0; 64]);
-    Ok(blocks)
 }
 
 /// The Huffman-decoding task's state.

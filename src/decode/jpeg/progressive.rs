@@ -22,18 +22,16 @@
 //! 12.
 
 use super::color::{convert_rows, Planes, RowScratch};
-use super::entropy::{extend, Bits, Huffman, ScanError};
+use super::entropy::{extend, Bits, Block, Huffman, ScanError};
 use super::frame::{read_frame, read_huffman_tables, read_quant_tables, FrameComponents, ZIGZAG};
 use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
 use super::idct_avx2::Avx2;
-use crate::alloc::try_zeroed;
+use crate::alloc::{try_filled, try_zeroed};
 use crate::decode::Pixels;
 use crate::error::Rejection;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOI, SOS};
 use crate::probe::jpeg_segments::Segments;
-
-type Block = [i16; 64];
 
 /// SOF2: progressive DCT, Huffman coding.
 const SOF2: u8 = 0xC2;
@@ -166,12 +164,7 @@ impl Image {
         for &(id, h, v, quant_slot) in frame {
             let (h, v) = if gray { (1, 1) } else { (h, v) };
             let (across, down) = (mcus_across * h, mcu_rows * v);
-            let count = across * down;
-            let mut blocks = Vec::new();
-            blocks.try_reserve_exact(count).map_err(|_| {
-                Rejection::too_large(format!("cannot allocate {count} JPEG coefficient blocks"))
-            })?;
-            blocks.resize(count, [0; 64]);
+            let blocks = try_filled(across * down, [0; 64], "JPEG coefficient blocks")?;
             components.push(Component {
                 id,
                 h,

@@ -10,15 +10,13 @@
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use super::entropy::{decode_block, Bits};
+use super::entropy::{decode_block, Bits, Block};
 use super::frame::{self, read_frame, ZIGZAG};
 use super::tests::{difference, jpeg_decoder, picture, SAMPLINGS};
 use super::{decode_with_zune, pipelined, progressive};
 use crate::probe::jpeg::marker::{DQT, SOF0, SOS};
 use crate::probe::jpeg_segments::Segments;
 use crate::probe::probe;
-
-type Block = [i16; 64];
 
 /// A scan of the script: components (indices), spectral band, approximation bits.
 struct ScanSpec {
