@@ -257,6 +257,36 @@ impl<'a> Bits<'a> {
     }
 }
 
+/// Where a scan's restart markers fall: before every `interval`th MCU (0: none).
+pub(super) struct Restarts {
+    interval: usize,
+    mcus_done: usize,
+    seen: usize,
+}
+
+impl Restarts {
+    pub fn new(interval: usize) -> Self {
+        Restarts {
+            interval,
+            mcus_done: 0,
+            seen: 0,
+        }
+    }
+
+    /// Call before each MCU: steps `bits` over the `RSTn` due before it, if one is.
+    /// Returns whether one was, so that the caller resets its predictors.
+    pub fn before_mcu(&mut self, bits: &mut Bits) -> Result<bool, ScanError> {
+        let due =
+            self.interval > 0 && self.mcus_done > 0 && self.mcus_done.is_multiple_of(self.interval);
+        if due {
+            bits.restart(self.seen)?;
+            self.seen += 1;
+        }
+        self.mcus_done += 1;
+        Ok(due)
+    }
+}
+
 /// Decodes one block into `block` (natural order; it must be all zeros), updating
 /// the component's DC predictor.
 #[inline(always)]

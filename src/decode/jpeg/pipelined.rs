@@ -16,7 +16,7 @@
 use std::sync::mpsc;
 
 use super::color::{convert_rows, Planes, RowScratch};
-use super::entropy::{decode_block, Bits, Block};
+use super::entropy::{decode_block, Bits, Block, Restarts};
 use super::frame::{self, Layout};
 use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
@@ -141,8 +141,7 @@ struct Entropy<'a> {
     layout: &'a Layout<'a>,
     bits: Bits<'a>,
     predictors: [i32; 3],
-    mcus_done: usize,
-    restarts: usize,
+    restarts: Restarts,
 }
 
 impl<'a> Entropy<'a> {
@@ -151,8 +150,7 @@ impl<'a> Entropy<'a> {
             layout,
             bits: Bits::new(layout.scan),
             predictors: [0; 3],
-            mcus_done: 0,
-            restarts: 0,
+            restarts: Restarts::new(layout.restart_interval),
         }
     }
 
@@ -161,11 +159,9 @@ impl<'a> Entropy<'a> {
     fn decode_row(&mut self, blocks: &mut [Block]) -> Result<(), Stop> {
         let layout = self.layout;
         let per_mcu = layout.blocks_per_mcu();
-        let interval = layout.restart_interval;
         for mcu in blocks.chunks_exact_mut(per_mcu) {
-            if interval > 0 && self.mcus_done > 0 && self.mcus_done.is_multiple_of(interval) {
-                self.bits.restart(self.restarts).map_err(|_| Stop::Scan)?;
-                self.restarts += 1;
+            let restarted = self.restarts.before_mcu(&mut self.bits);
+            if restarted.map_err(|_| Stop::Scan)? {
                 self.predictors = [0; 3];
             }
             let mut blocks = mcu.iter_mut();
@@ -182,7 +178,6 @@ impl<'a> Entropy<'a> {
                         .map_err(|_| Stop::Scan)?;
                 }
             }
-            self.mcus_done += 1;
         }
         if self.bits.overran() {
             return Err(Stop::Scan);

@@ -22,7 +22,7 @@
 //! 12.
 
 use super::color::{convert_rows, Planes, RowScratch};
-use super::entropy::{extend, Bits, Block, Huffman, ScanError};
+use super::entropy::{extend, Bits, Block, Huffman, Restarts, ScanError};
 use super::frame::{read_frame, read_huffman_tables, read_quant_tables, FrameComponents, ZIGZAG};
 use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
@@ -201,23 +201,12 @@ impl Image {
     /// Decodes one scan's entropy-coded `data` into the coefficient buffers.
     fn decode(&mut self, scan: &Scan, tables: &Tables, data: &[u8]) -> Result<(), ScanError> {
         let mut bits = Bits::new(data);
-        let mut state = ScanState {
-            predictors: [0; 4],
-            eob_run: 0,
-        };
-        let interval = tables.restart_interval;
-        let mut mcus_done = 0;
-        let mut restarts = 0;
+        let mut state = ScanState::default();
+        let mut restarts = Restarts::new(tables.restart_interval);
         let mut next_mcu = |bits: &mut Bits, state: &mut ScanState| {
-            if interval > 0 && mcus_done > 0 && mcus_done % interval == 0 {
-                bits.restart(restarts)?;
-                restarts += 1;
-                *state = ScanState {
-                    predictors: [0; 4],
-                    eob_run: 0,
-                };
+            if restarts.before_mcu(bits)? {
+                *state = ScanState::default();
             }
-            mcus_done += 1;
             Ok::<(), ScanError>(())
         };
         if let [(c, dc, ac)] = scan.components[..] {
@@ -259,7 +248,8 @@ impl Image {
     }
 }
 
-/// What carries over from block to block within a scan.
+/// What carries over from block to block within a scan (reset at restart markers).
+#[derive(Default)]
 struct ScanState {
     /// DC predictors, by position in the scan.
     predictors: [i32; 4],
