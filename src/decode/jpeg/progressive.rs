@@ -33,6 +33,9 @@ use crate::error::Rejection;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOI, SOS};
 use crate::probe::jpeg_segments::Segments;
 
+/// A quantisation table, natural order.
+type Quant = [u16; 64];
+
 /// SOF2: progressive DCT, Huffman coding.
 const SOF2: u8 = 0xC2;
 
@@ -60,8 +63,6 @@ struct Image {
     mcus_across: usize,
     mcu_rows: usize,
     components: Vec<Component>,
-    /// Each component's quantisation table (natural order), once all scans are read.
-    quant: Vec<[u16; 64]>,
 }
 
 /// A scan's parameters (T.81 B.2.3).
@@ -89,14 +90,18 @@ struct Tables {
 /// # Errors
 /// `too_large` if a buffer cannot be allocated.
 pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pixels>, Rejection> {
-    let Some(image) = decode_scans(bytes, (width as usize, height as usize))? else {
+    let Some((image, quant)) = decode_scans(bytes, (width as usize, height as usize))? else {
         return Ok(None);
     };
-    render(image).map(Some)
+    render(image, &quant).map(Some)
 }
 
-/// Walks the file and decodes every scan into the coefficient buffers.
-fn decode_scans(bytes: &[u8], size: (usize, usize)) -> Result<Option<Image>, Rejection> {
+/// Walks the file and decodes every scan into the coefficient buffers; returns them
+/// with each component's quantisation table (natural order).
+fn decode_scans(
+    bytes: &[u8],
+    size: (usize, usize),
+) -> Result<Option<(Image, Vec<Quant>)>, Rejection> {
     if bytes.get(..2) != Some(&[0xFF, SOI]) {
         return Ok(None);
     }
@@ -146,9 +151,16 @@ fn decode_scans(bytes: &[u8], size: (usize, usize)) -> Result<Option<Image>, Rej
             return Ok(None);
         }
     }
-    Ok(image
-        .filter(|_| scans > 0)
-        .and_then(|image| image.with_quant(&quant)))
+    let Some(image) = image.filter(|_| scans > 0) else {
+        return Ok(None);
+    };
+    // The IDCT needs every component's table.
+    let tables: Option<Vec<Quant>> = image
+        .components
+        .iter()
+        .map(|c| quant.get(c.quant_slot).copied().flatten())
+        .collect();
+    Ok(tables.map(|tables| (image, tables)))
 }
 
 impl Image {
@@ -183,19 +195,7 @@ impl Image {
             mcus_across,
             mcu_rows,
             components,
-            quant: Vec::new(),
         })
-    }
-
-    /// Looks up each component's quantisation table, once all scans are read; `None`
-    /// if one is missing.
-    fn with_quant(mut self, quant: &[Option<[u16; 64]>; 4]) -> Option<Image> {
-        self.quant = self
-            .components
-            .iter()
-            .map(|c| quant.get(c.quant_slot).copied().flatten())
-            .collect::<Option<Vec<_>>>()?;
-        Some(self)
     }
 
     /// Decodes one scan's entropy-coded `data` into the coefficient buffers.
@@ -473,7 +473,7 @@ fn read_scan(body: &[u8], image: &Image, tables: &Tables) -> Option<Scan> {
 
 /// Inverse-transforms every component into its plane (freeing its coefficients as it
 /// goes), then converts the planes to RGB; each step in two bands of rows at once.
-fn render(mut image: Image) -> Result<Pixels, Rejection> {
+fn render(mut image: Image, quant: &[Quant]) -> Result<Pixels, Rejection> {
     let gray = image.components.len() == 1;
     let sampling = (image.components[0].h, image.components[0].v);
     let (width, height) = (image.width, image.height);
@@ -490,7 +490,7 @@ fn render(mut image: Image) -> Result<Pixels, Rejection> {
             0 => (&mut planes.luma[..], planes.luma_stride),
             _ => (&mut planes.chroma[c - 1][..], planes.chroma_stride),
         };
-        let (across, quant) = (component.across, &image.quant[c]);
+        let (across, quant) = (component.across, &quant[c]);
         // Split at a block row: the halves write disjoint rows of the plane.
         let middle = if two { component.down / 2 } else { 0 };
         let (top_blocks, bottom_blocks) = blocks.split_at_mut(middle * across);
