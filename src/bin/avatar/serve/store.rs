@@ -180,9 +180,8 @@ impl AvatarStore {
 /// Deletes, under the local store's root `dir`, the staging files of puts that never
 /// finished: `object_store`'s `LocalFileSystem` writes `<path>#<digits>` and renames it,
 /// and hides such names from listings, so [`AvatarStore::collect_garbage`] cannot see
-/// them. Only safe while no put is in flight (at start-up). Returns how many went.
-pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<usize> {
-    let mut removed = 0;
+/// them. Only safe while no put is in flight (at start-up).
+pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<()> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
         let entries = match std::fs::read_dir(&d) {
@@ -197,14 +196,14 @@ pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<usize> {
                 pending.push(entry.path());
             } else if kind.is_file() && is_staging_name(&entry.file_name().to_string_lossy()) {
                 match std::fs::remove_file(entry.path()) {
-                    Ok(()) => removed += 1,
+                    Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
                 }
             }
         }
     }
-    Ok(removed)
+    Ok(())
 }
 
 /// `name#123`: the form of `LocalFileSystem`'s staging files.
