@@ -195,15 +195,19 @@ mod tests {
         })
     }
 
-    #[test]
-    fn matches_the_definition_within_one_level() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
+    /// A deterministic stream of test values (xorshift64) from a non-zero `state`.
+    fn xorshift64(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    #[test]
+    fn matches_the_definition_within_one_level() {
+        let mut next = xorshift64(0x2545_F491_4F6C_DD1Du64);
         let quant: [u16; 64] = std::array::from_fn(|i| 1 + (i as u16 % 7));
         for trial in 0..2000 {
             let mut coefficients = [0i16; 64];
@@ -241,13 +245,7 @@ mod tests {
         let Some(avx2) = super::super::idct_avx2::Avx2::detect() else {
             return;
         };
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift64(0x9E37_79B9_7F4A_7C15u64);
         for trial in 0..5000 {
             // Ordinary blocks, and blocks of extreme values whose arithmetic wraps.
             let extreme = trial % 4 == 0;
