@@ -87,9 +87,7 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
         match segment.marker {
             DQT => read_quant_tables(body, &mut quant)?,
             DHT => read_huffman_tables(body, &mut dc_tables, &mut ac_tables)?,
-            DRI => {
-                restart_interval = usize::from(u16::from_be_bytes(body.get(..2)?.try_into().ok()?))
-            }
+            DRI => restart_interval = read_restart_interval(body)?,
             SOF0 | SOF1 if frame.is_none() => frame = Some(read_frame(body)?),
             APP14 => return None,
             0xE0..=0xEF | COM => {}
@@ -141,6 +139,12 @@ pub(super) fn read_quant_tables(mut body: &[u8], quant: &mut [Option<[u16; 64]>;
         body = &rest[size..];
     }
     Some(())
+}
+
+/// The DRI segment's interval: MCUs between restart markers, 0 for none.
+pub(super) fn read_restart_interval(body: &[u8]) -> Option<usize> {
+    let n = body.get(..2)?;
+    Some(usize::from(u16::from_be_bytes([n[0], n[1]])))
 }
 
 pub(super) fn read_huffman_tables(

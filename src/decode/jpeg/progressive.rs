@@ -23,7 +23,10 @@
 
 use super::color::{convert_rows, Planes, RowScratch};
 use super::entropy::{extend, Bits, Block, Huffman, Restarts, ScanError};
-use super::frame::{read_frame, read_huffman_tables, read_quant_tables, FrameComponents, ZIGZAG};
+use super::frame::{
+    read_frame, read_huffman_tables, read_quant_tables, read_restart_interval, FrameComponents,
+    ZIGZAG,
+};
 use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
 use super::idct_avx2::Avx2;
@@ -124,9 +127,7 @@ fn decode_scans(
             // at the end with the tables then in force.
             DQT if scans == 0 => read_quant_tables(body, &mut quant),
             DHT => read_huffman_tables(body, &mut tables.dc, &mut tables.ac),
-            DRI => body.get(..2).map(|n| {
-                tables.restart_interval = usize::from(u16::from_be_bytes([n[0], n[1]]));
-            }),
+            DRI => read_restart_interval(body).map(|n| tables.restart_interval = n),
             SOF2 if image.is_none() => match read_frame(body) {
                 Some((w, h, frame)) if (w, h) == size => {
                     image = Some(Image::new(w, h, &frame)?);
