@@ -12,8 +12,8 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 use super::entropy::{decode_block, Bits, Block};
 use super::frame::{self, read_frame, ZIGZAG};
-use super::tests::{difference, jpeg_decoder, picture, SAMPLINGS};
-use super::{decode_with_zune, pipelined, progressive};
+use super::tests::{assert_agrees_with_both, difference, jpeg_decoder, picture, zune, SAMPLINGS};
+use super::{pipelined, progressive};
 use crate::probe::jpeg::marker::{DQT, SOF0, SOS};
 use crate::probe::jpeg_segments::Segments;
 use crate::probe::probe;
@@ -479,16 +479,7 @@ fn successive_approximation_decodes_to_the_sequential_pixels() {
                         ours(&file, 2).unwrap() == one,
                         "{label}: two threads differ"
                     );
-                    let zune = decode_with_zune(&file, &probe(&file).unwrap())
-                        .unwrap()
-                        .data;
-                    let (max, mean) = difference(&one, &zune);
-                    assert!(max <= 6 && mean < 0.6, "{label}: vs zune {max} {mean:.3}");
-                    let (max, mean) = difference(&one, &jpeg_decoder(&file));
-                    assert!(
-                        max <= 8 && mean < 0.8,
-                        "{label}: vs jpeg-decoder {max} {mean:.3}"
-                    );
+                    assert_agrees_with_both(&label, &one, &file);
                 }
             }
         }
@@ -583,10 +574,7 @@ fn bundled_and_real_progressive_photos_agree_with_zune() {
             ours(&file, 2).unwrap() == one,
             "{label}: two threads differ"
         );
-        let zune = decode_with_zune(&file, &probe(&file).unwrap())
-            .unwrap()
-            .data;
-        let (max, mean) = difference(&one, &zune);
+        let (max, mean) = difference(&one, &zune(&file));
         assert!(max <= 6 && mean < 0.6, "{label}: vs zune {max} {mean:.3}");
     }
 }

@@ -89,7 +89,7 @@ fn ours(jpeg: &[u8], threads: usize) -> Vec<u8> {
         .data
 }
 
-fn zune(jpeg: &[u8]) -> Vec<u8> {
+pub(super) fn zune(jpeg: &[u8]) -> Vec<u8> {
     decode_with_zune(jpeg, &probe(jpeg).unwrap()).unwrap().data
 }
 
@@ -129,25 +129,31 @@ pub(super) fn jpeg_decoder(jpeg: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Asserts that `decoded`, our decode of `jpeg`, is zune-jpeg's and jpeg-decoder's to
+/// within rounding; returns zune-jpeg's.
+pub(super) fn assert_agrees_with_both(label: &str, decoded: &[u8], jpeg: &[u8]) -> Vec<u8> {
+    let zune = zune(jpeg);
+    let (max, mean) = difference(decoded, &zune);
+    // Both upsample chroma with a triangle filter; they round differently.
+    assert!(
+        max <= 6 && mean < 0.6,
+        "{label}: vs zune-jpeg max {max} mean {mean:.3}"
+    );
+    let (max, mean) = difference(decoded, &jpeg_decoder(jpeg));
+    assert!(
+        max <= 8 && mean < 0.8,
+        "{label}: vs jpeg-decoder max {max} mean {mean:.3}"
+    );
+    zune
+}
+
 /// Checks our decode of `jpeg` (made from `source` RGB, if known) on one and two
 /// threads against zune-jpeg and jpeg-decoder.
 fn check(label: &str, jpeg: &[u8], source: Option<&[u8]>) {
     let one = ours(jpeg, 1);
     let two = ours(jpeg, 2);
     assert!(one == two, "{label}: one and two threads differ");
-    let zune = zune(jpeg);
-    let (max, mean) = difference(&one, &zune);
-    // Both upsample chroma with a triangle filter; they round differently.
-    assert!(
-        max <= 6 && mean < 0.6,
-        "{label}: vs zune-jpeg max {max} mean {mean:.3}"
-    );
-    let other = jpeg_decoder(jpeg);
-    let (max, mean) = difference(&one, &other);
-    assert!(
-        max <= 8 && mean < 0.8,
-        "{label}: vs jpeg-decoder max {max} mean {mean:.3}"
-    );
+    let zune = assert_agrees_with_both(label, &one, jpeg);
     if let Some(source) = source {
         let (ours, theirs) = (psnr(&one, source), psnr(&zune, source));
         assert!(
