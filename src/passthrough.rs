@@ -30,13 +30,10 @@ pub(crate) const JFIF_APP0: [u8; 18] = [
 /// pixels that can be passed through (see the module docs) and is at most
 /// [`MAX_BITS_PER_PIXEL`](crate::MAX_PASSTHROUGH_BITS_PER_PIXEL) once stripped; `None` otherwise.
 pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
-    if jpeg.get(..2)? != [0xFF, SOI] {
-        return None;
-    }
     // Pieces of `jpeg` to keep, in order, after SOI and the fresh APP0.
     let mut keep: Vec<&[u8]> = Vec::new();
     let mut frame = false;
-    let mut segments = Segments::after_soi(jpeg);
+    let mut segments = Segments::after_soi(jpeg)?;
     loop {
         let segment = segments.read().ok()?;
         let whole = &jpeg[segment.start..segment.end];

@@ -46,7 +46,9 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
     let mut frame: Option<Frame> = None;
     let mut orientation: Option<Orientation> = None;
     let mut scans = 0u32;
-    let mut segments = Segments::after_soi(bytes);
+    let Some(mut segments) = Segments::after_soi(bytes) else {
+        return Err(Rejection::bad_image("JPEG: does not start with SOI"));
+    };
     let defect = loop {
         let segment = match segments.read() {
             Ok(segment) => segment,

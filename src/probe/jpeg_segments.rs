@@ -52,9 +52,9 @@ pub(crate) struct Segments<'a> {
 }
 
 impl<'a> Segments<'a> {
-    /// Starts after the 2-byte SOI (not checked here).
-    pub fn after_soi(bytes: &'a [u8]) -> Self {
-        Segments { bytes, pos: 2 }
+    /// A walk from just after the SOI `bytes` start with; `None` if they do not.
+    pub fn after_soi(bytes: &'a [u8]) -> Option<Self> {
+        (bytes.get(..2)? == [0xFF, SOI]).then_some(Segments { bytes, pos: 2 })
     }
 
     /// The next marker and what belongs to it. After an error or EOI, the caller stops.
@@ -132,7 +132,7 @@ mod tests {
     type Seen = (u8, usize, usize, usize, usize);
 
     fn walk(bytes: &[u8]) -> Vec<Result<Seen, Fault>> {
-        let mut segments = Segments::after_soi(bytes);
+        let mut segments = Segments::after_soi(bytes).unwrap();
         let mut seen = Vec::new();
         loop {
             let item = segments.read();

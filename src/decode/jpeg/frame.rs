@@ -9,7 +9,7 @@
 //! zune-jpeg decodes the file as before.
 
 use super::entropy::Huffman;
-use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
+use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
 use crate::probe::jpeg_segments::Segments;
 
 /// SOF1: extended sequential Huffman, the same coding as SOF0 for 8-bit samples.
@@ -72,15 +72,12 @@ pub(super) type FrameComponents = Vec<(u8, usize, usize, usize)>;
 
 /// The layout of `bytes` if the two-task decoder takes it (see the module docs).
 pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
-    if bytes.get(..2)? != [0xFF, SOI] {
-        return None;
-    }
     let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
     let mut dc_tables: [Option<Box<Huffman>>; 4] = Default::default();
     let mut ac_tables: [Option<Box<Huffman>>; 4] = Default::default();
     let mut restart_interval = 0;
     let mut frame: Option<(usize, usize, FrameComponents)> = None;
-    let mut segments = Segments::after_soi(bytes);
+    let mut segments = Segments::after_soi(bytes)?;
     loop {
         let segment = segments.read().ok()?;
         let body = segment.body;

@@ -33,7 +33,7 @@ use super::idct_avx2::Avx2;
 use crate::alloc::{try_filled, try_zeroed};
 use crate::decode::Pixels;
 use crate::error::Rejection;
-use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOI, SOS};
+use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOS};
 use crate::probe::jpeg_segments::Segments;
 
 /// A quantisation table, natural order.
@@ -105,9 +105,6 @@ fn decode_scans(
     bytes: &[u8],
     size: (usize, usize),
 ) -> Result<Option<(Image, Vec<Quant>)>, Rejection> {
-    if bytes.get(..2) != Some(&[0xFF, SOI]) {
-        return Ok(None);
-    }
     let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
     let mut tables = Tables {
         dc: Default::default(),
@@ -116,7 +113,9 @@ fn decode_scans(
     };
     let mut image: Option<Image> = None;
     let mut scans = 0;
-    let mut segments = Segments::after_soi(bytes);
+    let Some(mut segments) = Segments::after_soi(bytes) else {
+        return Ok(None);
+    };
     loop {
         let Ok(segment) = segments.read() else {
             return Ok(None);

@@ -81,7 +81,7 @@ struct Coefficients {
 fn coefficients(jpeg: &[u8]) -> Coefficients {
     let layout = frame::parse(jpeg).expect("a sequential file the fast path takes");
     let (mut dqt, mut sof, mut ids) = (Vec::new(), Vec::new(), Vec::new());
-    let mut segments = Segments::after_soi(jpeg);
+    let mut segments = Segments::after_soi(jpeg).unwrap();
     loop {
         let s = segments.read().unwrap();
         match s.marker {
