@@ -67,11 +67,7 @@ fn squares() -> [(&'static str, Square); 2] {
         .enumerate()
         .flat_map(|(i, p)| [p[0], p[1], p[2], (i % 1024 / 4) as u8])
         .collect();
-    let rgba = Square {
-        side: 1024,
-        channels: 4,
-        data: rgba_data,
-    };
+    let rgba = Square::new(1024, 4, rgba_data);
     [("rgb", rgb), ("rgba", rgba)]
 }
 

@@ -13,7 +13,8 @@ use crate::error::Rejection;
 use crate::geometry::Placement;
 use crate::orient::Orientation;
 
-/// A square 8-bit image, RGB (3 channels) or RGBA (4), rows with no padding.
+/// A square 8-bit image, RGB (3 channels) or RGBA (4), rows with no padding, and which
+/// part of it is picture (the rest is letterbox bars).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Square {
     /// Width and height, in pixels.
@@ -22,6 +23,96 @@ pub struct Square {
     pub channels: usize,
     /// `side * side * channels` bytes.
     pub data: Vec<u8>,
+    /// Where the picture lies, so a resize samples only the picture and draws exact
+    /// bars ([`Letterbox::none`] for a square that is all picture).
+    pub letterbox: Letterbox,
+}
+
+impl Square {
+    /// A square that is all picture (no bars).
+    pub fn new(side: u32, channels: usize, data: Vec<u8>) -> Square {
+        Square {
+            side,
+            channels,
+            data,
+            letterbox: Letterbox::none(side),
+        }
+    }
+
+    /// Where the picture lies on this square.
+    pub fn picture(&self) -> Rect {
+        self.letterbox.picture_at(self.side)
+    }
+}
+
+/// A rectangle of whole pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+/// The picture's place on the composed square and the colour of the bars around it;
+/// carried by every rendition made from that square.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Letterbox {
+    /// Side of the composed square, in pixels.
+    pub side: u32,
+    /// The picture on the composed square, in its pixels.
+    pub picture: Rect,
+    /// Every bar pixel, as RGB (first 3 bytes) or RGBA: `Policy::background` for opaque
+    /// output, `[0, 0, 0, 0]` (transparent) for RGBA output.
+    pub bar: [u8; 4],
+}
+
+impl Letterbox {
+    /// A `side`² square that is all picture.
+    pub fn none(side: u32) -> Letterbox {
+        Letterbox {
+            side,
+            picture: Rect {
+                x: 0,
+                y: 0,
+                w: side,
+                h: side,
+            },
+            bar: [0; 4],
+        }
+    }
+
+    /// Where the picture lies on a `side`² rendition of the square.
+    ///
+    /// Rounding, as Pillow's `ImageOps.pad` does: each picture side is scaled by
+    /// `side / self.side` and rounded to the nearest pixel (halves up, at least 1, at
+    /// most `side`); a side that fills the square still fills it; the picture is then
+    /// centred, the odd bar pixel (if any) going after it (right or bottom), as
+    /// [`place`](crate::geometry::place) centres it on the composed square.
+    pub fn picture_at(&self, side: u32) -> Rect {
+        if side == self.side {
+            return self.picture;
+        }
+        let fit = |extent: u32| -> u32 {
+            if extent == self.side {
+                return side;
+            }
+            let num = 2 * u64::from(extent) * u64::from(side) + u64::from(self.side);
+            let scaled = num / (2 * u64::from(self.side).max(1));
+            scaled.clamp(1, u64::from(side)) as u32
+        };
+        let (w, h) = (fit(self.picture.w), fit(self.picture.h));
+        Rect {
+            x: (side - w) / 2,
+            y: (side - h) / 2,
+            w,
+            h,
+        }
+    }
 }
 
 /// Output rows per parallel task: 32 rows of a 1024² RGBA square are 128 KiB.
@@ -56,7 +147,22 @@ pub(crate) fn compose(
         side: place.side,
         channels: oc,
         data,
+        letterbox: letterbox(place, bar),
     })
+}
+
+/// The square's picture rectangle and bar colour for `place`.
+fn letterbox(place: &Placement, bar: [u8; 4]) -> Letterbox {
+    Letterbox {
+        side: place.side,
+        picture: Rect {
+            x: place.dst_x,
+            y: place.dst_y,
+            w: place.src_w,
+            h: place.src_h,
+        },
+        bar,
+    }
 }
 
 /// The square when it is `src` itself (upright, uncropped, not letterboxed, same
@@ -71,11 +177,7 @@ pub(crate) fn compose_owned(
     let oc = if alpha { 4 } else { 3 };
     let whole = place.is_whole(src.width, src.height);
     if whole && orientation == Orientation::Normal && src.channels == oc {
-        return Ok(Square {
-            side: place.side,
-            channels: oc,
-            data: src.data,
-        });
+        return Ok(Square::new(place.side, oc, src.data));
     }
     compose(&src, orientation, place, alpha, background)
 }

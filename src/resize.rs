@@ -11,11 +11,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::images::{CroppedImage, CroppedImageMut, Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::alloc::try_zeroed;
-use crate::canvas::Square;
+use crate::canvas::{Rect, Square};
 use crate::error::Rejection;
 use crate::policy::Filter;
 
@@ -152,11 +152,17 @@ pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, 
         side,
         channels: src.channels,
         data,
+        letterbox: src.letterbox,
     })
 }
 
 /// Resizes `src` into `dst`, a `side`×`side` buffer with `src`'s channels, using
 /// `resizer`'s scratch buffers (a copy when the sides are equal).
+///
+/// Only the picture is resampled, from the picture alone, into its fitted rectangle
+/// ([`Letterbox::picture_at`](crate::canvas::Letterbox::picture_at)); every other pixel
+/// is set to the bar colour exactly. So no filter runs across the picture's edge: bars
+/// stay the background (or alpha 0) and the picture's edge keeps its colour.
 pub(crate) fn resize_into(
     resizer: &mut Resizer,
     src: &Square,
@@ -168,6 +174,8 @@ pub(crate) fn resize_into(
         dst.copy_from_slice(&src.data);
         return Ok(());
     }
+    let (from_rect, to_rect) = (src.picture(), src.letterbox.picture_at(side));
+    fill_bars(dst, side, src.channels, to_rect, src.letterbox.bar);
     let pixel_type = if src.channels == 4 {
         PixelType::U8x4
     } else {
@@ -178,9 +186,54 @@ pub(crate) fn resize_into(
         ImageRef::new(src.side, src.side, &src.data, pixel_type).map_err(|e| internal(&e))?;
     let mut to = Image::from_slice_u8(side, side, dst, pixel_type).map_err(|e| internal(&e))?;
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter_type(filter)));
+    if from_rect == whole(src.side) && to_rect == whole(side) {
+        return resizer
+            .resize(&from, &mut to, &options)
+            .map_err(|e| internal(&e));
+    }
+    // Views of just the pictures: the filter's window is clamped to the source
+    // picture's edges, and nothing is written outside the destination picture.
+    let from = CroppedImage::new(&from, from_rect.x, from_rect.y, from_rect.w, from_rect.h)
+        .map_err(|e| internal(&e))?;
+    let mut to = CroppedImageMut::new(&mut to, to_rect.x, to_rect.y, to_rect.w, to_rect.h)
+        .map_err(|e| internal(&e))?;
     resizer
         .resize(&from, &mut to, &options)
         .map_err(|e| internal(&e))
+}
+
+fn whole(side: u32) -> Rect {
+    Rect {
+        x: 0,
+        y: 0,
+        w: side,
+        h: side,
+    }
+}
+
+/// Sets every pixel of the `side`² image `dst` outside `picture` to `bar`.
+fn fill_bars(dst: &mut [u8], side: u32, channels: usize, picture: Rect, bar: [u8; 4]) {
+    let line = side as usize * channels;
+    let bar = &bar[..channels];
+    let (left, right) = (
+        picture.x as usize * channels,
+        (picture.x + picture.w) as usize * channels,
+    );
+    for (y, row) in dst.chunks_exact_mut(line).enumerate() {
+        let inside = (picture.y..picture.y + picture.h).contains(&(y as u32));
+        let (head, tail) = if inside {
+            let (head, rest) = row.split_at_mut(left);
+            (head, &mut rest[right - left..])
+        } else {
+            (row, &mut [][..])
+        };
+        for px in head
+            .chunks_exact_mut(channels)
+            .chain(tail.chunks_exact_mut(channels))
+        {
+            px.copy_from_slice(bar);
+        }
+    }
 }
 
 fn filter_type(filter: Filter) -> FilterType {
@@ -225,11 +278,7 @@ mod tests {
 
     #[test]
     fn every_size_is_exact_and_flat_colour_stays_flat() {
-        let sq = Square {
-            side: 300,
-            channels: 4,
-            data: [10, 200, 30, 255].repeat(300 * 300),
-        };
+        let sq = Square::new(300, 4, [10, 200, 30, 255].repeat(300 * 300));
         let sizes = [1000, 300, 100, 40, 7, 1];
         let out = render_all(&sq, &sizes, Filter::Lanczos3, |r| Ok(r.clone()));
         for (r, &s) in out.into_iter().zip(&sizes) {

@@ -188,3 +188,38 @@ fn unchanged_frames_are_not_rewritten() {
         "10 frames: {ten} bytes, 2 frames: {two} bytes"
     );
 }
+
+/// A letterboxed animation (two flat frames, 150x100): in every frame of every size
+/// the bars are exactly transparent and the picture's edge pixels exactly the frame's
+/// colour — the resize never runs across the picture's edge.
+#[test]
+fn letterbox_bars_are_exact_in_every_frame() {
+    use crate::support::generate::GIF_PALETTE;
+    let frames = [
+        gif_frame(0, 0, 150, 100, |_, _| 2),
+        gif_frame(0, 0, 150, 100, |_, _| 4),
+    ];
+    let source = gif(150, 100, &frames, Some(Repeat::Infinite));
+    let sizes = vec![150, 64, 33, 24];
+    let avatar = process(&small_policy(sizes), &Upload::new(&source)).unwrap();
+    for r in &avatar.renditions {
+        let anim = gifref::decode(&r.bytes);
+        let side = r.size as usize;
+        // The 150x100 picture scaled to `side` wide, its height rounded, centred.
+        let h = (100.0 * side as f64 / 150.0).round() as usize;
+        let top = (side - h) / 2;
+        for ((screen, _), colour) in anim.frames.iter().zip([2usize, 4]) {
+            let [r0, g0, b0] = GIF_PALETTE[colour];
+            for y in 0..side {
+                for x in 0..side {
+                    let px = &screen[(y * side + x) * 4..][..4];
+                    if y < top || y >= top + h {
+                        assert_eq!(px[3], 0, "{side}: bar ({x},{y})");
+                    } else if y < top + 2 || y + 2 >= top + h || x < 2 || x + 2 >= side {
+                        assert_eq!(px, [r0, g0, b0, 255], "{side}: edge ({x},{y})");
+                    }
+                }
+            }
+        }
+    }
+}

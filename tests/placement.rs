@@ -119,3 +119,83 @@ fn crop_box_outside_the_image_is_invalid_arguments() {
         "invalid_arguments"
     );
 }
+
+/// Where the picture of a `w`×`h` image lies on a `side`² rendition, as the README
+/// documents it: the long side fills, the short side is scaled and rounded to the
+/// nearest pixel, then centred with the odd bar pixel after it.
+fn fitted(w: u32, h: u32, side: u32) -> (u32, u32, u32, u32) {
+    let long = w.max(h);
+    let scale = |v: u32| ((f64::from(v) * f64::from(side) / f64::from(long)).round() as u32).max(1);
+    let (fw, fh) = (scale(w), scale(h));
+    ((side - fw) / 2, (side - fh) / 2, fw, fh)
+}
+
+/// A flat grey 800x600 (one pixel at the centre 1/255 transparent, so the output is
+/// PNG): at every size the bars are exactly alpha 0 and every picture pixel near the
+/// edge is exactly the grey at alpha 255 — no filter ran across the edge.
+#[test]
+fn transparent_bars_are_exact_and_the_picture_edge_keeps_its_colour() {
+    for (w, h) in [(800u32, 600u32), (600, 900), (777, 1000)] {
+        let img = with_alpha(
+            &crate::support::generate::Img::new(w, h, 3, |_, _| [128, 128, 128, 255]),
+            |x, y| if (x, y) == (w / 2, h / 2) { 254 } else { 255 },
+        );
+        let bytes = png(&img, png::ColorType::Rgba, png::BitDepth::Eight, &[]);
+        let avatar = process(&Default::default(), &Upload::new(&bytes)).unwrap();
+        for r in &avatar.renditions {
+            assert_eq!(r.format, Format::Png);
+            let d = decode_rendition(r);
+            let (fx, fy, fw, fh) = fitted(w, h, r.size);
+            for y in 0..r.size {
+                for x in 0..r.size {
+                    let inside = (fx..fx + fw).contains(&x) && (fy..fy + fh).contains(&y);
+                    let edge = inside
+                        && (x < fx + 3 || x + 3 >= fx + fw || y < fy + 3 || y + 3 >= fy + fh);
+                    let px = d.px(x, y);
+                    if !inside {
+                        assert_eq!(px, [0; 4], "{w}x{h} at {}: bar ({x},{y})", r.size);
+                    } else if edge {
+                        assert_eq!(
+                            px,
+                            [128, 128, 128, 255],
+                            "{w}x{h} at {}: picture edge ({x},{y})",
+                            r.size
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Opaque output, before JPEG coding: bars exactly `background`, and the picture
+/// (flat) exactly its colour right up to its edge, at every size.
+#[test]
+fn opaque_bars_are_exactly_the_background_before_encoding() {
+    use avatar_engine::stages;
+    let (w, h) = (1000u32, 531u32);
+    let img = crate::support::generate::Img::new(w, h, 3, |_, _| [40, 200, 90, 255]);
+    let bytes = png(&img, png::ColorType::Rgb, png::BitDepth::Eight, &[]);
+    let policy = policy_with(|p| {
+        p.background = [250, 10, 60];
+        p.min_side = 1;
+    });
+    let (info, pixels) = stages::decode(&bytes).unwrap();
+    let square = stages::compose(&pixels, &info, None, &policy).unwrap();
+    let sizes = [1024, 1000, 512, 192, 72, 48, 32, 24, 7];
+    let out = stages::resize_all(&square, &sizes, policy.filter, |r| Ok(r.clone()));
+    for (r, &side) in out.into_iter().zip(&sizes) {
+        let r = r.unwrap();
+        let (fx, fy, fw, fh) = fitted(w, h, side);
+        for (i, px) in r.data.chunks_exact(3).enumerate() {
+            let (x, y) = (i as u32 % side, i as u32 / side);
+            let inside = (fx..fx + fw).contains(&x) && (fy..fy + fh).contains(&y);
+            let want: &[u8] = if inside {
+                &[40, 200, 90]
+            } else {
+                &[250, 10, 60]
+            };
+            assert_eq!(px, want, "{side}: ({x},{y})");
+        }
+    }
+}

@@ -26,11 +26,7 @@ fn square(side: u32, channels: usize) -> Square {
             data.extend(px[..channels].iter().map(|&v| v as u8));
         }
     }
-    Square {
-        side,
-        channels,
-        data,
-    }
+    Square::new(side, channels, data)
 }
 
 fn on_threads<T: Send>(n: usize, f: impl FnOnce() -> T + Send) -> T {

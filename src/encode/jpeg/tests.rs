@@ -18,11 +18,7 @@ fn photo() -> Square {
         .flat_map(|row| &row[100 * 3..700 * 3])
         .copied()
         .collect();
-    Square {
-        side: 600,
-        channels: 3,
-        data,
-    }
+    Square::new(600, 3, data)
 }
 
 /// Smooth ramps and a sharp-edged checker, `channels` 3 or 4.
@@ -41,11 +37,7 @@ fn synthetic(side: u32, channels: usize) -> Square {
             );
         }
     }
-    Square {
-        side,
-        channels,
-        data,
-    }
+    Square::new(side, channels, data)
 }
 
 fn decode_both(jpeg: &[u8], side: u32) -> [Vec<u8>; 2] {
@@ -159,11 +151,7 @@ fn every_edge_size_and_both_layouts_decode_as_well_as_the_reference() {
 fn flat_images_at_the_extremes_of_quality_and_value() {
     for value in [0u8, 255] {
         for quality in [1, 100] {
-            let sq = Square {
-                side: 40,
-                channels: 3,
-                data: vec![value; 40 * 40 * 3],
-            };
+            let sq = Square::new(40, 3, vec![value; 40 * 40 * 3]);
             let [a, b] = decode_both(&encode(&sq, quality).unwrap(), 40);
             assert!(
                 a.iter().chain(&b).all(|&v| v.abs_diff(value) <= 1),
@@ -173,20 +161,17 @@ fn flat_images_at_the_extremes_of_quality_and_value() {
     }
     // Noise at q100: the largest coefficients and DC differences.
     let mut seed = 1u32;
-    let noise = Square {
-        side: 64,
-        channels: 3,
-        data: (0..64 * 64 * 3)
-            .map(|_| {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if seed >> 31 == 1 {
-                    255
-                } else {
-                    0
-                }
-            })
-            .collect(),
-    };
+    let data = (0..64 * 64 * 3)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            if seed >> 31 == 1 {
+                255
+            } else {
+                0
+            }
+        })
+        .collect();
+    let noise = Square::new(64, 3, data);
     as_good_as_reference(&noise, 100, 0.1);
 }
 
@@ -233,11 +218,7 @@ fn refuses_what_it_cannot_encode() {
     let mut sq = synthetic(8, 3);
     sq.channels = 2;
     assert_eq!(encode(&sq, 85).unwrap_err().code(), "internal_error");
-    let sq = Square {
-        side: 0,
-        channels: 3,
-        data: Vec::new(),
-    };
+    let sq = Square::new(0, 3, Vec::new());
     assert_eq!(encode(&sq, 85).unwrap_err().code(), "internal_error");
 }
 

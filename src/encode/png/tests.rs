@@ -22,11 +22,7 @@ fn photo(channels: usize) -> Square {
             }
         }
     }
-    Square {
-        side: 600,
-        channels,
-        data,
-    }
+    Square::new(600, channels, data)
 }
 
 fn decode_both(png: &[u8], sq: &Square) {
@@ -92,11 +88,7 @@ fn every_edge_size_round_trips() {
                     }
                 })
                 .collect();
-            let sq = Square {
-                side,
-                channels,
-                data,
-            };
+            let sq = Square::new(side, channels, data);
             decode_both(&encode(&sq).unwrap(), &sq);
         }
     }
@@ -128,11 +120,7 @@ fn adler32_of_parts_combines_to_that_of_the_whole() {
 
 #[test]
 fn refuses_what_it_cannot_encode() {
-    let sq = Square {
-        side: 2,
-        channels: 2,
-        data: vec![0; 8],
-    };
+    let sq = Square::new(2, 2, vec![0; 8]);
     assert_eq!(encode(&sq).unwrap_err().code(), "internal_error");
 }
 
