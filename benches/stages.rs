@@ -47,17 +47,21 @@ fn inputs() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-/// The 1024² square every resize and encode bench starts from: the real 1024² photo
-/// when present, else the generated one; RGB, and RGBA with a soft alpha ramp.
-fn squares() -> [(&'static str, Square); 2] {
+/// The real 1024² photo when present, else the generated one.
+fn square_path() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let real = root.join("../shared/bench-inputs/jpeg_1024x1024_q90.jpg");
-    let path = if real.exists() {
+    if real.exists() {
         real
     } else {
         root.join("testdata/size_1024x1024_max.jpg")
-    };
-    let bytes = std::fs::read(path).unwrap();
+    }
+}
+
+/// The 1024² square every resize and encode bench starts from: the real 1024² photo
+/// when present, else the generated one; RGB, and RGBA with a soft alpha ramp.
+fn squares() -> [(&'static str, Square); 2] {
+    let bytes = std::fs::read(square_path()).unwrap();
     let (info, pixels) = stages::decode(&bytes).unwrap();
     let rgb = stages::compose(&pixels, &info, None, &Policy::default()).unwrap();
     assert_eq!((rgb.side, rgb.channels), (1024, 3));
@@ -101,6 +105,36 @@ fn decode(c: &mut Criterion) {
                 );
                 pixels
             })
+        });
+    }
+    group.finish();
+}
+
+/// The colour stage on the 1024² photo tagged Display P3 (APP2 inserted after SOI):
+/// what a tagged job pays over an untagged one, whose colour stage costs nothing.
+fn colour(c: &mut Criterion) {
+    let (_, square) = &squares()[0];
+    let untagged = std::fs::read(square_path()).unwrap();
+    let profile = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let mut app2 = vec![0xFF, 0xE2];
+    app2.extend_from_slice(&(profile.len() as u16 + 16).to_be_bytes());
+    app2.extend_from_slice(b"ICC_PROFILE\0\x01\x01");
+    app2.extend_from_slice(&profile);
+    let tagged = [&untagged[..2], &app2, &untagged[2..]].concat();
+    let (info, pixels) = stages::decode(&tagged).unwrap();
+    assert_eq!(pixels.width, square.side);
+    let mut group = c.benchmark_group("colour");
+    group.sample_size(30);
+    for (label, bytes) in [("display_p3", &tagged), ("untagged", &untagged)] {
+        group.bench_function(format!("{label}/1024"), |b| {
+            b.iter_batched_ref(
+                || pixels.clone(),
+                |p| {
+                    let changed = stages::to_srgb(p, bytes, &info);
+                    assert_eq!(changed, label == "display_p3");
+                },
+                criterion::BatchSize::LargeInput,
+            )
         });
     }
     group.finish();
@@ -177,5 +211,13 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sniff_and_probe, decode, compose, resize, encode);
+criterion_group!(
+    benches,
+    sniff_and_probe,
+    decode,
+    colour,
+    compose,
+    resize,
+    encode
+);
 criterion_main!(benches);

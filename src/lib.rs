@@ -38,6 +38,7 @@
 mod alloc;
 mod animate;
 mod canvas;
+mod colour;
 mod decode;
 mod encode;
 mod error;

@@ -4,6 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::canvas::compose_owned;
+use crate::colour;
 use crate::decode::{decode, decode_budget};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
@@ -114,7 +115,10 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     let probed = probe_capped(bytes, policy.max_frames)?;
     let info = probed.info;
     check_sides(policy, &info)?;
-    check_budget(policy, &info)?;
+    // The colour description is header data too: read before anything is decoded, and
+    // its size counted in the budget.
+    let colours = colour::read(bytes, info.format);
+    check_budget(policy, &info, &colours)?;
     if let Some(defect) = probed.defect {
         return Err(defect);
     }
@@ -137,7 +141,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
             })
             .collect();
         let posters = if policy.still_posters {
-            render_still(bytes, &info, &placement, policy)?
+            render_still(bytes, &info, &colours, &placement, policy)?
         } else {
             Vec::new()
         };
@@ -149,22 +153,29 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     }
     Ok(Avatar {
         source: info,
-        renditions: render_still(bytes, &info, &placement, policy)?,
+        renditions: render_still(bytes, &info, &colours, &placement, policy)?,
         posters: Vec::new(),
     })
 }
 
-/// Decode (first frame), orient + place, resize every size, encode as JPEG or PNG.
+/// Decode (first frame), convert to sRGB, orient + place, resize every size, encode as
+/// JPEG or PNG.
 fn render_still(
     bytes: &[u8],
     info: &SourceInfo,
+    colours: &colour::Embedded,
     placement: &Placement,
     policy: &Policy,
 ) -> Result<Vec<Rendition>, Rejection> {
-    let pixels = decode(bytes, info)?;
+    let mut pixels = decode(bytes, info)?;
+    let converted = colour::to_srgb(&mut pixels, colours);
     // Decoded in full, so the scan data is sound: the source may stand in for the
-    // rendition of its own size.
-    let original = passthrough(bytes, info, placement, policy);
+    // rendition of its own size, unless its colours had to be converted.
+    let original = if converted {
+        None
+    } else {
+        passthrough(bytes, info, placement, policy)
+    };
     let alpha = pixels.has_transparency();
     // Moves the decoded buffer when it already is the square; copies otherwise.
     let square = compose_owned(
@@ -233,9 +244,10 @@ fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
 }
 
 /// Bytes the job will hold at its peak, from the headers alone: the decoder's budget,
-/// the square (at most the letterbox square; a crop is smaller), and every rendition
-/// with its encoded output (bounded by its raw size).
-pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo) -> u64 {
+/// the square (at most the letterbox square; a crop is smaller), every rendition with
+/// its encoded output (bounded by its raw size), and an embedded colour profile with
+/// the colour engine's tables for it.
+pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo, colours: &colour::Embedded) -> u64 {
     let square = u64::from(info.width.max(info.height)).pow(2) * 4;
     let mut per_pixel = 4 * 2;
     if info.format == Format::Gif && info.frames > 1 {
@@ -246,13 +258,22 @@ pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo) -> u64 {
         .iter()
         .map(|&s| u64::from(s).pow(2) * per_pixel)
         .sum();
+    let profile = match colours.bytes() {
+        0 => 0,
+        n => n + colour::TRANSFORM_ALLOWANCE,
+    };
     decode_budget(info)
         .saturating_add(square)
         .saturating_add(renditions)
+        .saturating_add(profile)
 }
 
-fn check_budget(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
-    let need = planned_bytes(policy, info);
+fn check_budget(
+    policy: &Policy,
+    info: &SourceInfo,
+    colours: &colour::Embedded,
+) -> Result<(), Rejection> {
+    let need = planned_bytes(policy, info, colours);
     if need > policy.max_alloc {
         return Err(Rejection::too_large(format!(
             "the job would need about {} MiB; the budget (max_alloc) is {} MiB",

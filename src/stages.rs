@@ -24,6 +24,12 @@ pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Rejection> {
     Ok((info, pixels))
 }
 
+/// Converts decoded `pixels` of `bytes` to sRGB as the file's embedded ICC profile (or
+/// PNG `cHRM`/`gAMA`) describes; returns whether any pixel changed.
+pub fn to_srgb(pixels: &mut Pixels, bytes: &[u8], info: &SourceInfo) -> bool {
+    crate::colour::to_srgb(pixels, &crate::colour::read(bytes, info.format))
+}
+
 /// Orients, crops or letterboxes decoded pixels onto the square, RGBA if any pixel is
 /// transparent, RGB on `policy.background` otherwise.
 ///

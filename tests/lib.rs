@@ -4,6 +4,7 @@ mod support;
 
 mod animation;
 mod cli;
+mod colour;
 mod corpus;
 mod formats;
 mod metadata;

@@ -57,6 +57,17 @@ impl<'a> Segments<'a> {
         (bytes.get(..2)? == [0xFF, SOI]).then_some(Segments { bytes, pos: 2 })
     }
 
+    /// The code of the next marker, without reading it (or the scan data after an SOS);
+    /// `None` if no marker starts here.
+    pub fn peek_marker(&self) -> Option<u8> {
+        let rest = self.bytes.get(self.pos..)?;
+        let fill = rest.iter().take_while(|&&b| b == 0xFF).count();
+        if fill == 0 {
+            return None;
+        }
+        rest.get(fill).copied()
+    }
+
     /// The next marker and what belongs to it. After an error or EOI, the caller stops.
     pub fn read(&mut self) -> Result<Segment<'a>, Fault> {
         let bytes = self.bytes;

@@ -810,6 +810,60 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
             ),
         ),
     ]);
+    // Colour descriptions, so the fuzzers reach the profile reader and moxcms' parser.
+    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+    let adobe = moxcms::ColorProfile::new_adobe_rgb().encode().unwrap();
+    let gray_linear = moxcms::ColorProfile::new_gray_with_gamma(1.0)
+        .encode()
+        .unwrap();
+    let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
+    app2.extend_from_slice(&p3);
+    let iccp = |profile: &[u8]| {
+        let mut body = b"seed\0\0".to_vec();
+        body.extend(miniz_oxide::deflate::compress_to_vec_zlib(profile, 6));
+        body
+    };
+    v.extend([
+        (
+            "icc_display_p3.jpg".into(),
+            insert_segments(&jpeg(&p, 80, |_| {}), &[(0xE2, app2)]),
+        ),
+        (
+            "iccp_adobe_rgb.png".into(),
+            png(&p, C::Rgb, D::Eight, &[(b"iCCP", iccp(&adobe))]),
+        ),
+        (
+            "iccp_gray_linear.png".into(),
+            png_with(
+                w,
+                h,
+                C::Grayscale,
+                D::Eight,
+                &g,
+                None,
+                None,
+                &[(b"iCCP", iccp(&gray_linear))],
+            ),
+        ),
+        (
+            "chrm_gama.png".into(),
+            png(
+                &p,
+                C::Rgb,
+                D::Eight,
+                &[
+                    (
+                        b"cHRM",
+                        [31270u32, 32900, 64000, 33000, 21000, 71000, 15000, 6000]
+                            .iter()
+                            .flat_map(|v| v.to_be_bytes())
+                            .collect(),
+                    ),
+                    (b"gAMA", 45470u32.to_be_bytes().to_vec()),
+                ],
+            ),
+        ),
+    ]);
     let (gw, gh) = (w as u16, h as u16);
     let mut transparent = gif_frame(0, 0, gw, gh, tiles(6, 3));
     transparent.transparent = Some(0);

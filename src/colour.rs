@@ -1,0 +1,245 @@
+//! Stage 4b: the decoded pixels converted to sRGB from the colours their file
+//! describes (ICC profile, or PNG `cHRM`/`gAMA`), with moxcms.
+//!
+//! Runs right after decoding, before orientation, crop and resize, so every later stage
+//! works on sRGB. Output is untagged sRGB (renditions carry no metadata).
+//!
+//! - A description that is sRGB in content (whatever its name) is detected by running
+//!   a set of probe colours through the transform: when none moves by more than one
+//!   level, the pixels are left alone and nothing is spent on them.
+//! - A malformed, truncated or unsupported profile, or one whose colour space does not
+//!   match the pixels (a gray profile on colour pixels, an RGB one on gray), is ignored:
+//!   the pixels are taken as sRGB, as browsers take untagged images. Never an error.
+//! - CMYK and YCCK JPEGs are left as the decoder converts them (naive inversion):
+//!   their profiles are not applied yet.
+
+mod cache;
+mod embedded;
+mod shaper;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use moxcms::{
+    Chromaticity, ColorPrimaries, ColorProfile, DataColorSpace, Layout, ParsingOptions,
+    ToneReprCurve, TransformExecutor, TransformOptions, XyY,
+};
+use rayon::prelude::*;
+
+use crate::decode::Pixels;
+use shaper::Shaper;
+
+pub use embedded::MAX_PROFILE_BYTES;
+pub(crate) use embedded::{read, Described, Embedded};
+
+/// Bytes moxcms may hold for one profile beyond its own bytes: the parsed curves and
+/// lookup tables (capped by [`parsing_options`]) and the 8-bit transform's tables.
+pub(crate) const TRANSFORM_ALLOWANCE: u64 = 3 << 20;
+
+/// Rows per parallel task.
+const BAND_ROWS: usize = 32;
+
+type Transform = Arc<dyn TransformExecutor<u8> + Send + Sync>;
+
+/// Converts `pixels` to sRGB in place as `embedded` describes. Returns whether any
+/// pixel was changed (false for untagged, sRGB or ignored descriptions).
+pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
+    let Some(converter) = converter_for(embedded, pixels.channels) else {
+        return false;
+    };
+    let channels = pixels.channels;
+    let line = pixels.width as usize * channels;
+    if line == 0 {
+        return false;
+    }
+    pixels.data.par_chunks_mut(BAND_ROWS * line).for_each_init(
+        Vec::new,
+        |scratch: &mut Vec<u8>, band| {
+            for row in band.chunks_exact_mut(line) {
+                converter.convert(row, channels, embedded.gray, scratch);
+            }
+        },
+    );
+    true
+}
+
+/// How one profile's pixels become sRGB.
+#[derive(Clone)]
+enum Converter {
+    /// RGB matrix/TRC profiles: our fixed-point kernel on moxcms' tables.
+    Shaper(Arc<Shaper>),
+    /// Everything else (LUT-based, gray): moxcms' own 8-bit transform.
+    Engine(Transform),
+}
+
+impl Converter {
+    /// Converts one row of decoded pixels (RGB or RGBA; gray sources arrive as
+    /// R = G = B) in place; `scratch` is reused between rows.
+    fn convert(&self, row: &mut [u8], channels: usize, gray: bool, scratch: &mut Vec<u8>) {
+        match self {
+            Converter::Shaper(shaper) => shaper.apply(row, channels),
+            Converter::Engine(transform) => {
+                scratch.clear();
+                if gray {
+                    // The transform takes one channel (+ alpha).
+                    for px in row.chunks_exact(channels) {
+                        scratch.push(px[0]);
+                        if channels == 4 {
+                            scratch.push(px[3]);
+                        }
+                    }
+                } else {
+                    scratch.extend_from_slice(row);
+                }
+                // The lengths always match, so the transform cannot refuse; if it
+                // did, the row would stay as it was.
+                let _ = transform.transform(scratch, row);
+            }
+        }
+    }
+}
+
+/// The conversion to sRGB for pixels of `channels` (3 or 4), or `None` when nothing is
+/// to be done (untagged, sRGB in content, unusable or mismatched).
+fn converter_for(embedded: &Embedded, channels: usize) -> Option<Converter> {
+    // CMYK/YCCK JPEGs: the decoder already made RGB of them; left as they are.
+    if embedded.jpeg_components == 4 {
+        return None;
+    }
+    match &embedded.described {
+        Described::Untagged | Described::Srgb => None,
+        Described::Icc(bytes) => {
+            let key = (bytes.as_slice(), embedded.gray, channels);
+            cache::get_or_insert(key, || build(parse(bytes)?, embedded.gray, channels))
+        }
+        Described::Chromaticities { primaries, gamma } => {
+            build(from_chunks(*primaries, *gamma)?, embedded.gray, channels)
+        }
+    }
+}
+
+/// The conversion from `profile` to sRGB, unless it is mismatched, fails, or is the
+/// identity.
+fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter> {
+    let (src_layout, dst_layout) = match (profile.color_space, gray, channels) {
+        (DataColorSpace::Rgb, false, 3) => (Layout::Rgb, Layout::Rgb),
+        (DataColorSpace::Rgb, false, 4) => (Layout::Rgba, Layout::Rgba),
+        (DataColorSpace::Gray, true, 3) => (Layout::Gray, Layout::Rgb),
+        (DataColorSpace::Gray, true, 4) => (Layout::GrayAlpha, Layout::Rgba),
+        _ => return None,
+    };
+    let make = || -> Option<Converter> {
+        if let Some(shaper) = Shaper::new(&profile) {
+            return Some(Converter::Shaper(Arc::new(shaper)));
+        }
+        let transform = profile
+            .create_transform_8bit(
+                src_layout,
+                &ColorProfile::new_srgb(),
+                dst_layout,
+                TransformOptions::default(),
+            )
+            .ok()?;
+        Some(Converter::Engine(transform))
+    };
+    // A profile the colour engine chokes on is ignored like a malformed one. Under the
+    // fuzzer the panic is let through, so it gets found and reported upstream.
+    let converter = if cfg!(fuzzing) {
+        make()?
+    } else {
+        catch_unwind(AssertUnwindSafe(make)).ok()??
+    };
+    (!is_identity(&converter, src_layout, gray)).then_some(converter)
+}
+
+/// Parses an ICC profile with limits fit for an upload: its curves and lookup tables
+/// bounded so parsing stays within [`TRANSFORM_ALLOWANCE`].
+fn parse(bytes: &[u8]) -> Option<ColorProfile> {
+    // A profile cut short is ignored whole, not read as far as it goes: the header's
+    // size field (bytes 0..4) must be the length we have.
+    let declared = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?);
+    if usize::try_from(declared).ok()? != bytes.len() {
+        return None;
+    }
+    let options = ParsingOptions {
+        max_profile_size: MAX_PROFILE_BYTES + 1,
+        max_allowed_clut_size: 1 << 20,
+        max_allowed_trc_size: 40_000,
+    };
+    let parse = || ColorProfile::new_from_slice_with_options(bytes, options).ok();
+    if cfg!(fuzzing) {
+        parse()
+    } else {
+        catch_unwind(AssertUnwindSafe(parse)).ok()?
+    }
+}
+
+/// sRGB with the PNG's `cHRM` primaries and white point and its `gAMA` curve, each
+/// left as sRGB's when absent.
+fn from_chunks(primaries: Option<[[f64; 2]; 4]>, gamma: Option<f64>) -> Option<ColorProfile> {
+    let mut profile = ColorProfile::new_srgb();
+    profile.cicp = None;
+    if let Some([w, r, g, b]) = primaries {
+        let valid = |c: [f64; 2]| c[0] > 0.0 && c[1] > 0.0 && c[0] + c[1] <= 1.0;
+        if ![w, r, g, b].into_iter().all(valid) {
+            return None;
+        }
+        let chroma = |c: [f64; 2]| Chromaticity::new(c[0] as f32, c[1] as f32);
+        profile.update_rgb_colorimetry(
+            XyY::new(w[0], w[1], 1.0),
+            ColorPrimaries {
+                red: chroma(r),
+                green: chroma(g),
+                blue: chroma(b),
+            },
+        );
+    }
+    if let Some(gamma) = gamma {
+        // gAMA is the encoding exponent: decoding raises to 1/gamma. A lone gAMA of
+        // 1/2.2 (0.45455) is how many encoders say "sRGB", and it is shown as sRGB;
+        // beside cHRM it is taken literally (pure gamma, as Adobe RGB's is).
+        if (0.454..=0.456).contains(&gamma) && primaries.is_none() {
+            return None;
+        }
+        if (0.01..=10.0).contains(&gamma) {
+            let curve = ToneReprCurve::Parametric(vec![(1.0 / gamma) as f32]);
+            profile.red_trc = Some(curve.clone());
+            profile.green_trc = Some(curve.clone());
+            profile.blue_trc = Some(curve);
+        } else {
+            return None;
+        }
+    }
+    Some(profile)
+}
+
+/// Whether `converter` moves no colour of a probe set by more than one level: every
+/// gray, and (for colour layouts) a 9-level cube of colours.
+fn is_identity(converter: &Converter, layout: Layout, gray: bool) -> bool {
+    let channels = if matches!(layout, Layout::Rgba | Layout::GrayAlpha) {
+        4
+    } else {
+        3
+    };
+    let mut colours: Vec<[u8; 3]> = (0..=255).map(|v| [v; 3]).collect();
+    if !gray {
+        let steps = [0u8, 32, 64, 96, 128, 160, 192, 224, 255];
+        for r in steps {
+            for g in steps {
+                for b in steps {
+                    colours.push([r, g, b]);
+                }
+            }
+        }
+    }
+    let original: Vec<u8> = colours
+        .iter()
+        .flat_map(|c| [c[0], c[1], c[2], 255].into_iter().take(channels))
+        .collect();
+    let mut converted = original.clone();
+    converter.convert(&mut converted, channels, gray, &mut Vec::new());
+    converted
+        .iter()
+        .zip(&original)
+        .all(|(&a, &b)| a.abs_diff(b) <= 1)
+}
