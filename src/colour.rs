@@ -15,7 +15,6 @@
 
 mod cache;
 mod embedded;
-mod shaper;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -27,7 +26,6 @@ use moxcms::{
 use rayon::prelude::*;
 
 use crate::decode::Pixels;
-use shaper::Shaper;
 
 pub use embedded::MAX_PROFILE_BYTES;
 pub(crate) use embedded::{read, Described, Embedded};
@@ -63,39 +61,30 @@ pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
     true
 }
 
-/// How one profile's pixels become sRGB.
+/// How one profile's pixels become sRGB: moxcms' 8-bit transform (matrix/TRC,
+/// LUT-based or gray, whichever the profile is).
 #[derive(Clone)]
-enum Converter {
-    /// RGB matrix/TRC profiles: our fixed-point kernel on moxcms' tables.
-    Shaper(Arc<Shaper>),
-    /// Everything else (LUT-based, gray): moxcms' own 8-bit transform.
-    Engine(Transform),
-}
+struct Converter(Transform);
 
 impl Converter {
     /// Converts one row of decoded pixels (RGB or RGBA; gray sources arrive as
     /// R = G = B) in place; `scratch` is reused between rows.
     fn convert(&self, row: &mut [u8], channels: usize, gray: bool, scratch: &mut Vec<u8>) {
-        match self {
-            Converter::Shaper(shaper) => shaper.apply(row, channels),
-            Converter::Engine(transform) => {
-                scratch.clear();
-                if gray {
-                    // The transform takes one channel (+ alpha).
-                    for px in row.chunks_exact(channels) {
-                        scratch.push(px[0]);
-                        if channels == 4 {
-                            scratch.push(px[3]);
-                        }
-                    }
-                } else {
-                    scratch.extend_from_slice(row);
+        scratch.clear();
+        if gray {
+            // The transform takes one channel (+ alpha).
+            for px in row.chunks_exact(channels) {
+                scratch.push(px[0]);
+                if channels == 4 {
+                    scratch.push(px[3]);
                 }
-                // The lengths always match, so the transform cannot refuse; if it
-                // did, the row would stay as it was.
-                let _ = transform.transform(scratch, row);
             }
+        } else {
+            scratch.extend_from_slice(row);
         }
+        // The lengths always match, so the transform cannot refuse; if it did, the
+        // row would stay as it was.
+        let _ = self.0.transform(scratch, row);
     }
 }
 
@@ -129,9 +118,6 @@ fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter
         _ => return None,
     };
     let make = || -> Option<Converter> {
-        if let Some(shaper) = Shaper::new(&profile) {
-            return Some(Converter::Shaper(Arc::new(shaper)));
-        }
         let transform = profile
             .create_transform_8bit(
                 src_layout,
@@ -140,7 +126,7 @@ fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter
                 TransformOptions::default(),
             )
             .ok()?;
-        Some(Converter::Engine(transform))
+        Some(Converter(transform))
     };
     // A profile the colour engine chokes on is ignored like a malformed one. Under the
     // fuzzer the panic is let through, so it gets found and reported upstream.
