@@ -223,3 +223,52 @@ fn letterbox_bars_are_exact_in_every_frame() {
         }
     }
 }
+
+/// A colour that a later frame brings over a small area is kept: 200 grays in the
+/// first frame, then a 12x12 red square. The red used to map to a gray, because the
+/// shared palette was judged to cover the frame when at most 1 in 20 of its colours
+/// was far off, whatever the area.
+#[test]
+fn a_new_colour_over_a_small_area_is_kept() {
+    let side = 256u16;
+    let mut palette: Vec<u8> = (0..255u32)
+        .flat_map(|i| [(i * 200 / 255) as u8; 3])
+        .collect();
+    palette.extend([230, 20, 20]);
+    let gradient = |x: u32, y: u32| ((x + y) * 199 / 510) as u8;
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, side, side, &palette).unwrap();
+        for with_square in [false, true] {
+            let buffer: Vec<u8> = (0..u32::from(side) * u32::from(side))
+                .map(|i| {
+                    let (x, y) = (i % u32::from(side), i / u32::from(side));
+                    let square = (100..112).contains(&x) && (60..72).contains(&y);
+                    if with_square && square {
+                        255
+                    } else {
+                        gradient(x, y)
+                    }
+                })
+                .collect();
+            let frame = gif::Frame {
+                width: side,
+                height: side,
+                delay: 10,
+                buffer: std::borrow::Cow::Owned(buffer),
+                ..gif::Frame::default()
+            };
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    let avatar = process(&small_policy(vec![256]), &Upload::new(&out)).unwrap();
+    let anim = gifref::decode(&avatar.renditions[0].bytes);
+    let (screen, _) = &anim.frames[1];
+    for (x, y) in [(100, 60), (105, 66), (111, 71)] {
+        let px = &screen[(y * 256 + x) * 4..][..4];
+        assert!(
+            px[0].abs_diff(230) <= 16 && px[1].abs_diff(20) <= 16 && px[2].abs_diff(20) <= 16,
+            "({x},{y}) is {px:?}, not red"
+        );
+    }
+}

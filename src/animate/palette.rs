@@ -16,6 +16,11 @@ pub const MAX_COLOURS: usize = 255;
 /// entry and still count as covered by it.
 pub const COVER_DISTANCE: u32 = 8;
 
+/// The most any colour of a frame may differ, in any channel, from its nearest entry
+/// of a shared palette that stands in for the frame's own: a new colour over a small
+/// area (a red square appearing over a photo) must not come out grey.
+pub const COVER_MAX_CHANNEL_ERROR: u8 = 16;
+
 /// Alpha below this is written as the transparent index.
 pub const ALPHA_THRESHOLD: u8 = 128;
 
@@ -51,23 +56,24 @@ impl Palette {
         }
     }
 
-    /// Whether this palette can stand in for `other`: at most 1 in 20 of `other`'s
-    /// colours lie further than [`COVER_DISTANCE`] from their nearest colour here.
+    /// Whether this palette can stand in for `other`: every colour of `other` lies
+    /// within [`COVER_MAX_CHANNEL_ERROR`] per channel of its nearest colour here,
+    /// whatever its area, and at most 1 in 20 lie further than [`COVER_DISTANCE`].
     /// An empty palette (a wholly transparent frame) covers only another empty one.
     pub fn covers(&self, other: &Palette) -> bool {
         if self.colours.is_empty() {
             return other.colours.is_empty();
         }
         let mapper = Mapper::new(self);
-        let far = other
-            .colours
-            .iter()
-            .filter(|c| {
-                let n = self.colours[usize::from(mapper.nearest(c[0], c[1], c[2]))];
-                let d2: u32 = (0..3).map(|k| u32::from(n[k].abs_diff(c[k])).pow(2)).sum();
-                d2 > COVER_DISTANCE * COVER_DISTANCE
-            })
-            .count();
+        let mut far = 0;
+        for c in &other.colours {
+            let n = self.colours[usize::from(mapper.nearest(c[0], c[1], c[2]))];
+            if (0..3).any(|k| n[k].abs_diff(c[k]) > COVER_MAX_CHANNEL_ERROR) {
+                return false;
+            }
+            let d2: u32 = (0..3).map(|k| u32::from(n[k].abs_diff(c[k])).pow(2)).sum();
+            far += usize::from(d2 > COVER_DISTANCE * COVER_DISTANCE);
+        }
         far * 20 <= other.colours.len()
     }
 

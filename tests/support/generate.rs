@@ -811,11 +811,9 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
         ),
     ]);
     // Colour descriptions, so the fuzzers reach the profile reader and moxcms' parser.
-    let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
-    let adobe = moxcms::ColorProfile::new_adobe_rgb().encode().unwrap();
-    let gray_linear = moxcms::ColorProfile::new_gray_with_gamma(1.0)
-        .encode()
-        .unwrap();
+    let p3 = icc(moxcms::ColorProfile::new_display_p3());
+    let adobe = icc(moxcms::ColorProfile::new_adobe_rgb());
+    let gray_linear = icc(moxcms::ColorProfile::new_gray_with_gamma(1.0));
     let mut app2 = b"ICC_PROFILE\0\x01\x01".to_vec();
     app2.extend_from_slice(&p3);
     let iccp = |profile: &[u8]| {
@@ -897,6 +895,20 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
         .collect();
     v.extend(cuts);
     v
+}
+
+/// A profile's bytes, dated 1 January 2026 so the seeds do not change with the clock
+/// (moxcms stamps new profiles with the time they were made).
+pub fn icc(mut profile: moxcms::ColorProfile) -> Vec<u8> {
+    profile.creation_date_time = moxcms::ColorDateTime {
+        year: 2026,
+        month: 1,
+        day_of_the_month: 1,
+        hours: 0,
+        minutes: 0,
+        seconds: 0,
+    };
+    profile.encode().unwrap()
 }
 
 /// Bytes of knobs in front of every `process` seed (`fuzz_input::KNOBS_LEN`); zero
