@@ -142,11 +142,10 @@ fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter
 /// bounded so parsing stays within [`TRANSFORM_ALLOWANCE`].
 fn parse(bytes: &[u8]) -> Option<ColorProfile> {
     // A profile cut short is ignored whole, not read as far as it goes: the header's
-    // size field (bytes 0..4) must be the length we have.
-    let declared = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?);
-    if usize::try_from(declared).ok()? != bytes.len() {
-        return None;
-    }
+    // size field (bytes 0..4) must not exceed the bytes we have. Padding after the
+    // declared size (some writers align chunks) is left off.
+    let declared = usize::try_from(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?)).ok()?;
+    let bytes = bytes.get(..declared)?;
     let options = ParsingOptions {
         max_profile_size: MAX_PROFILE_BYTES + 1,
         max_allowed_clut_size: 1 << 20,

@@ -204,6 +204,21 @@ fn png_iccp_profiles_are_converted_to_srgb() {
             "{name}: {moved} pixels changed"
         );
     }
+    // Bytes after the profile's declared size (alignment padding) are left off.
+    let adobe = ColorProfile::new_adobe_rgb().encode().unwrap();
+    let padded = [&adobe[..], &[0; 3]].concat();
+    let a = process(
+        &same_size(96),
+        &Upload::new(&tagged_png(&src, &[iccp(&adobe)])),
+    );
+    let b = process(
+        &same_size(96),
+        &Upload::new(&tagged_png(&src, &[iccp(&padded)])),
+    );
+    assert!(
+        a.unwrap().renditions == b.unwrap().renditions,
+        "padded profile"
+    );
 }
 
 /// A JPEG carrying its profile in several APP2 segments: the box-averaged output (the
