@@ -195,11 +195,20 @@ fn render_still(
         .iter()
         .zip(encoded)
         .map(|(&size, bytes)| {
+            let bytes = bytes?;
+            if bytes.len() > policy.max_output_bytes {
+                return Err(Rejection::too_large(format!(
+                    "the {size}x{size} rendition is {} bytes; the most one rendition may \
+                     hold (max_output_bytes) is {}",
+                    bytes.len(),
+                    policy.max_output_bytes
+                )));
+            }
             Ok(Rendition {
                 size,
                 format,
                 frames: 1,
-                bytes: bytes?,
+                bytes,
             })
         })
         .collect()

@@ -75,6 +75,12 @@ pub struct Policy {
     /// more than [`MAX_PASSTHROUGH_BITS_PER_PIXEL`] are re-encoded anyway, so a
     /// near-lossless upload does not make every viewer download it. Default: `true`.
     pub jpeg_passthrough: bool,
+    /// Largest encoded rendition, in bytes. An animated rendition that grows past it is
+    /// `too_large` at the frame that crosses it (the rest of the work is not spent):
+    /// a noise GIF of 50 frames otherwise makes a 1024 rendition of ~70 MB, more than
+    /// any client should be sent for an avatar. Stills cannot come near it (a 1024²
+    /// RGBA PNG is at most ~4 MiB). Default: 16 MiB (16 777 216), the upload limit.
+    pub max_output_bytes: usize,
 }
 
 /// Largest JPEG source [`Policy::jpeg_passthrough`] keeps, in bits per pixel once its
@@ -95,6 +101,7 @@ impl Default for Policy {
             filter: Filter::Lanczos3,
             still_posters: true,
             jpeg_passthrough: true,
+            max_output_bytes: 16 << 20,
         }
     }
 }
@@ -130,6 +137,11 @@ impl Policy {
                     "policy: size {s} is listed twice"
                 )));
             }
+        }
+        if self.max_output_bytes == 0 {
+            return Err(Rejection::invalid_arguments(
+                "policy: max_output_bytes must be at least 1",
+            ));
         }
         if !(1..=100).contains(&self.jpeg_quality) {
             return Err(Rejection::invalid_arguments(format!(

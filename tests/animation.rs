@@ -272,3 +272,41 @@ fn a_new_colour_over_a_small_area_is_kept() {
         );
     }
 }
+
+/// `max_output_bytes` bounds every rendition: an animation of noise, whose renditions
+/// grow by about a byte per pixel per frame, is `too_large` once one passes it (and
+/// the default lets the same file through at these sizes).
+#[test]
+fn a_rendition_past_max_output_bytes_is_too_large() {
+    let frames: Vec<GifFrame> = (0..6u32)
+        .map(|k| {
+            gif_frame(0, 0, 128, 128, move |x, y| {
+                let h = (x + 131 * y + 17_161 * k).wrapping_mul(2_654_435_761);
+                (h >> 28) as u8
+            })
+        })
+        .collect();
+    let source = gif(128, 128, &frames, Some(Repeat::Infinite));
+    let policy = |max: usize| {
+        policy_with(|p| {
+            p.min_side = 1;
+            p.sizes = vec![256, 64];
+            p.max_output_bytes = max;
+        })
+    };
+    let whole = process(&policy(16 << 20), &Upload::new(&source)).unwrap();
+    let largest = whole
+        .renditions
+        .iter()
+        .map(|r| r.bytes.len())
+        .max()
+        .unwrap();
+    assert!(largest > 60_000, "noise at 256: {largest} bytes");
+    let err = process(&policy(40_000), &Upload::new(&source)).unwrap_err();
+    assert_eq!(err.code(), "too_large");
+    assert!(err.detail().contains("max_output_bytes"), "{err}");
+    // Stills are held to it too.
+    let still = gif(128, 128, &frames[..1], None);
+    let err = process(&policy(1_000), &Upload::new(&still)).unwrap_err();
+    assert_eq!(err.code(), "too_large", "{err}");
+}

@@ -45,7 +45,7 @@ pub(crate) fn render_animated(
     let mut sizes: Vec<SizeJob> = policy
         .sizes
         .iter()
-        .map(|&side| SizeJob::new(side, repeat))
+        .map(|&side| SizeJob::new(side, repeat, policy.max_output_bytes))
         .collect::<Result<_, _>>()?;
     let filter = policy.filter;
     let mut count = 0u32;
@@ -101,14 +101,14 @@ struct SizeJob {
 }
 
 impl SizeJob {
-    fn new(side: u32, repeat: gif::Repeat) -> Result<Self, Rejection> {
+    fn new(side: u32, repeat: gif::Repeat, max_bytes: usize) -> Result<Self, Rejection> {
         let n = side as usize * side as usize;
         Ok(SizeJob {
             side,
             resizer: Resizer::new(),
             rgba: try_zeroed(n * 4, "animated rendition frame")?,
             indices: try_zeroed(n, "animated rendition indices")?,
-            out: AnimatedGif::new(side, repeat)?,
+            out: AnimatedGif::new(side, repeat, max_bytes)?,
         })
     }
 

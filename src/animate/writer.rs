@@ -87,6 +87,10 @@ pub(crate) struct AnimatedGif {
     /// Created with the first frame written, whose colour table becomes the global
     /// one: later frames with the same table carry none of their own.
     encoder: Option<(Encoder<Vec<u8>>, Vec<u8>)>,
+    /// Most bytes the file may grow to (`Policy::max_output_bytes`).
+    max_bytes: usize,
+    /// Frames written so far.
+    written: u32,
     pending: Option<Pending>,
     spare: Vec<u8>,
 }
@@ -134,7 +138,9 @@ fn keep_near_pixels(shown: &mut Plane, base: &Plane) {
 }
 
 impl AnimatedGif {
-    pub fn new(side: u32, repeat: Repeat) -> Result<Self, Rejection> {
+    /// A writer for `side`² frames that refuses (`too_large`) to grow past
+    /// `max_bytes`.
+    pub fn new(side: u32, repeat: Repeat, max_bytes: usize) -> Result<Self, Rejection> {
         let s = u16::try_from(side)
             .map_err(|_| Rejection::internal(format!("GIF side {side} exceeds 65535")))?;
         let n = usize::from(s) * usize::from(s);
@@ -142,6 +148,8 @@ impl AnimatedGif {
             side: side as usize,
             repeat,
             encoder: None,
+            max_bytes,
+            written: 0,
             pending: None,
             spare: try_zeroed(n, "animation frame indices")?,
         })
@@ -244,7 +252,19 @@ impl AnimatedGif {
             buffer: std::borrow::Cow::Owned(buffer),
             ..Frame::default()
         };
-        encoder.write_frame(&frame).map_err(fail)
+        encoder.write_frame(&frame).map_err(fail)?;
+        self.written += 1;
+        let len = encoder.get_ref().len();
+        if len > self.max_bytes {
+            return Err(Rejection::too_large(format!(
+                "the {side}x{side} animated rendition passed {len} bytes at frame {n}; \
+                 the most one rendition may hold (max_output_bytes) is {max}",
+                side = self.side,
+                n = self.written,
+                max = self.max_bytes
+            )));
+        }
+        Ok(())
     }
 
     /// Writes the last frame and the trailer.
