@@ -10,7 +10,7 @@ use crate::probe::SourceInfo;
 use crate::sniff::Format;
 use crate::upload::CropBox;
 
-pub use crate::canvas::Square;
+pub use crate::canvas::{Letterbox, Rect, Square};
 pub use crate::decode::Pixels;
 
 /// Probes and decodes the first (or only) image of `bytes` under `policy`'s checks.
