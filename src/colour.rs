@@ -128,14 +128,19 @@ fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter
             .ok()?;
         Some(Converter(transform))
     };
-    // A profile the colour engine chokes on is ignored like a malformed one. Under the
-    // fuzzer the panic is let through, so it gets found and reported upstream.
-    let converter = if cfg!(fuzzing) {
-        make()?
+    let converter = unless_it_panics(make)?;
+    (!is_identity(&converter, channels, gray)).then_some(converter)
+}
+
+/// `f()`, or `None` if the colour engine panics in it: a profile it chokes on is
+/// ignored like a malformed one. Under the fuzzer the panic is let through, so it gets
+/// found and reported upstream.
+fn unless_it_panics<T>(f: impl FnOnce() -> Option<T>) -> Option<T> {
+    if cfg!(fuzzing) {
+        f()
     } else {
-        catch_unwind(AssertUnwindSafe(make)).ok()??
-    };
-    (!is_identity(&converter, src_layout, gray)).then_some(converter)
+        catch_unwind(AssertUnwindSafe(f)).ok()?
+    }
 }
 
 /// Parses an ICC profile with limits fit for an upload: its curves and lookup tables
@@ -151,12 +156,7 @@ fn parse(bytes: &[u8]) -> Option<ColorProfile> {
         max_allowed_clut_size: 1 << 20,
         max_allowed_trc_size: 40_000,
     };
-    let parse = || ColorProfile::new_from_slice_with_options(bytes, options).ok();
-    if cfg!(fuzzing) {
-        parse()
-    } else {
-        catch_unwind(AssertUnwindSafe(parse)).ok()?
-    }
+    unless_it_panics(|| ColorProfile::new_from_slice_with_options(bytes, options).ok())
 }
 
 /// sRGB with the PNG's `cHRM` primaries and white point and its `gAMA` curve, each
@@ -200,12 +200,7 @@ fn from_chunks(primaries: Option<[[f64; 2]; 4]>, gamma: Option<f64>) -> Option<C
 
 /// Whether `converter` moves no colour of a probe set by more than one level: every
 /// gray, and (for colour layouts) a 9-level cube of colours.
-fn is_identity(converter: &Converter, layout: Layout, gray: bool) -> bool {
-    let channels = if matches!(layout, Layout::Rgba | Layout::GrayAlpha) {
-        4
-    } else {
-        3
-    };
+fn is_identity(converter: &Converter, channels: usize, gray: bool) -> bool {
     let mut colours: Vec<[u8; 3]> = (0..=255).map(|v| [v; 3]).collect();
     if !gray {
         let steps = [0u8, 32, 64, 96, 128, 160, 192, 224, 255];
