@@ -7,6 +7,7 @@
 //! resize, map to the palette and hand the frame to that size's [`AnimatedGif`] writer,
 //! which writes only the rectangle that changed.
 
+mod nearest;
 mod palette;
 mod writer;
 
@@ -97,6 +98,8 @@ struct SizeJob {
     resizer: Resizer,
     rgba: Vec<u8>,
     indices: Vec<u8>,
+    /// The last frame's mapper, kept while frames share its palette.
+    mapper: Option<Mapper>,
     out: AnimatedGif,
 }
 
@@ -108,6 +111,7 @@ impl SizeJob {
             resizer: Resizer::new(),
             rgba: try_zeroed(n * 4, "animated rendition frame")?,
             indices: try_zeroed(n, "animated rendition indices")?,
+            mapper: None,
             out: AnimatedGif::new(side, repeat, max_bytes)?,
         })
     }
@@ -120,7 +124,13 @@ impl SizeJob {
         filter: Filter,
     ) -> Result<(), Rejection> {
         resize_into(&mut self.resizer, square, self.side, &mut self.rgba, filter)?;
-        Mapper::new(palette).map(&self.rgba, &mut self.indices);
+        let mapper = match self.mapper.take() {
+            Some(m) if m.serves(palette) => m,
+            _ => Mapper::new(palette),
+        };
+        self.mapper
+            .insert(mapper)
+            .map(&self.rgba, &mut self.indices);
         self.out.push(&self.indices, palette, delay)
     }
 

@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::nearest::Nearest;
+
 /// The most opaque colours a palette holds; one index more is kept for transparency.
 pub const MAX_COLOURS: usize = 255;
 
@@ -64,10 +66,10 @@ impl Palette {
         if self.colours.is_empty() {
             return other.colours.is_empty();
         }
-        let mapper = Mapper::new(self);
+        let mut mapper = Mapper::new(self);
         let mut far = 0;
         for c in &other.colours {
-            let n = self.colours[usize::from(mapper.nearest(c[0], c[1], c[2]))];
+            let n = self.colours[usize::from(mapper.index(c[0], c[1], c[2]))];
             if (0..3).any(|k| n[k].abs_diff(c[k]) > COVER_MAX_CHANNEL_ERROR) {
                 return false;
             }
@@ -110,31 +112,34 @@ impl Hasher for ColourHasher {
 }
 
 /// Median cut: split the box with the widest channel range at its weighted median
-/// until there are `n` boxes; each box gives its weighted mean colour.
+/// until there are `n` boxes; each box gives its weighted mean colour. Each box's
+/// range is measured once, when it is made, so a cut costs its own box's size:
+/// O(colours · log n) in all, even for a screen of a million colours.
 fn median_cut(colours: Vec<([u8; 3], u32)>, n: usize) -> Vec<[u8; 3]> {
-    let range = |b: &[([u8; 3], u32)]| -> (u8, usize) {
+    /// The widest channel's range and that channel.
+    fn range(b: &[([u8; 3], u32)]) -> (u8, usize) {
         (0..3)
             .map(|ch| {
                 let (lo, hi) = b.iter().fold((255u8, 0u8), |(lo, hi), (c, _)| {
                     (lo.min(c[ch]), hi.max(c[ch]))
                 });
-                (hi - lo, ch)
+                (hi.saturating_sub(lo), ch)
             })
             .max()
             .unwrap_or((0, 0))
-    };
-    let mut boxes = vec![colours];
+    }
+    let first = range(&colours);
+    let mut boxes = vec![(colours, first)];
     while boxes.len() < n {
-        let Some((i, (_, ch))) = boxes
+        let Some((i, _)) = boxes
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.len() > 1)
-            .map(|(i, b)| (i, range(b)))
-            .max_by_key(|(_, (r, _))| *r)
+            .filter(|(_, (b, _))| b.len() > 1)
+            .max_by_key(|(_, (_, (r, _)))| *r)
         else {
             break;
         };
-        let mut b = boxes.swap_remove(i);
+        let (mut b, (_, ch)) = boxes.swap_remove(i);
         b.sort_unstable_by_key(|(c, _)| c[ch]);
         let total: u64 = b.iter().map(|(_, w)| u64::from(*w)).sum();
         let mut acc = 0u64;
@@ -147,12 +152,13 @@ fn median_cut(colours: Vec<([u8; 3], u32)>, n: usize) -> Vec<[u8; 3]> {
             }
         }
         let rest = b.split_off(cut);
-        boxes.push(b);
-        boxes.push(rest);
+        let (rb, rr) = (range(&b), range(&rest));
+        boxes.push((b, rb));
+        boxes.push((rest, rr));
     }
     boxes
         .iter()
-        .map(|b| {
+        .map(|(b, _)| {
             let total: u64 = b.iter().map(|(_, w)| u64::from(*w)).sum::<u64>().max(1);
             let mean = |ch: usize| {
                 (b.iter()
@@ -165,34 +171,32 @@ fn median_cut(colours: Vec<([u8; 3], u32)>, n: usize) -> Vec<[u8; 3]> {
         .collect()
 }
 
-/// Exact nearest-colour mapping, fast: a direct-mapped cache of recent colours in
-/// front of a search over the palette sorted by green that stops as soon as the green
-/// distance alone exceeds the best match (typically a few dozen of 255 entries).
-/// Results depend only on the palette and the pixel, never on visiting order.
-pub(crate) struct Mapper<'p> {
-    palette: &'p Palette,
-    /// (green, red, blue, index), sorted by green.
-    by_green: Vec<(u8, u8, u8, u8)>,
+/// Nearest-colour mapping: a direct-mapped cache of recent colours in front of a
+/// [`Nearest`] index, which bounds what one look-up costs whatever the palette.
+/// Results depend only on the palette and the pixel, never on visiting order, so one
+/// mapper serves every frame that has its palette (see [`Mapper::serves`]).
+pub(crate) struct Mapper {
+    palette: Palette,
+    nearest: Nearest,
     /// Key `0x01RRGGBB` (0 = empty) and its index.
     cache: Vec<(u32, u8)>,
 }
 
 const CACHE_BITS: u32 = 14;
 
-impl<'p> Mapper<'p> {
-    pub fn new(palette: &'p Palette) -> Self {
-        let mut by_green: Vec<(u8, u8, u8, u8)> = palette
-            .colours
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c[1], c[0], c[2], i as u8))
-            .collect();
-        by_green.sort_unstable();
+impl Mapper {
+    pub fn new(palette: &Palette) -> Self {
         Mapper {
-            palette,
-            by_green,
+            palette: palette.clone(),
+            nearest: Nearest::new(&palette.colours),
             cache: vec![(0, 0); 1 << CACHE_BITS],
         }
+    }
+
+    /// Whether this mapper maps to `palette`: then it is kept for the next frame,
+    /// with what it has learnt.
+    pub fn serves(&self, palette: &Palette) -> bool {
+        self.palette == *palette
     }
 
     /// Maps RGBA pixels to palette indices (the transparent index below the alpha
@@ -216,51 +220,9 @@ impl<'p> Mapper<'p> {
         if k == key {
             return i;
         }
-        let i = self.nearest(r, g, b);
+        let i = self.nearest.find([r, g, b]);
         self.cache[slot] = (key, i);
         i
-    }
-
-    fn nearest(&self, r: u8, g: u8, b: u8) -> u8 {
-        let p = &self.by_green;
-        if p.is_empty() {
-            return 0;
-        }
-        let start = p.partition_point(|e| e.0 < g);
-        let dist = |e: &(u8, u8, u8, u8)| {
-            u32::from(e.0.abs_diff(g)).pow(2)
-                + u32::from(e.1.abs_diff(r)).pow(2)
-                + u32::from(e.2.abs_diff(b)).pow(2)
-        };
-        // (distance, index) keeps ties deterministic: the lower palette index wins.
-        let mut best = (u32::MAX, u8::MAX);
-        let (mut up, mut down) = (start, start);
-        loop {
-            let mut moved = false;
-            if up < p.len() {
-                let e = &p[up];
-                if u32::from(e.0.abs_diff(g)).pow(2) <= best.0 {
-                    best = best.min((dist(e), e.3));
-                    up += 1;
-                    moved = true;
-                } else {
-                    up = p.len();
-                }
-            }
-            if down > 0 {
-                let e = &p[down - 1];
-                if u32::from(e.0.abs_diff(g)).pow(2) <= best.0 {
-                    best = best.min((dist(e), e.3));
-                    down -= 1;
-                    moved = true;
-                } else {
-                    down = 0;
-                }
-            }
-            if !moved {
-                return best.1;
-            }
-        }
     }
 }
 

@@ -55,21 +55,27 @@ pub fn run(b: &Bench) -> Result<Json, String> {
     for (name, bytes) in &inputs {
         let job = {
             let (pool, policy, bytes) = (Arc::clone(&pool), Arc::clone(&policy), Arc::clone(bytes));
-            move || -> Result<(f64, usize), String> {
+            // A refusal is timed too: what a rejected upload costs is part of the
+            // measure (the adversarial GIFs of `examples/gif_bombs.rs`).
+            move || -> Result<(f64, Result<usize, String>), String> {
                 let start = Instant::now();
-                let avatar = pool
-                    .install(|| process(&policy, &Upload::new(&bytes)))
-                    .map_err(|e| format!("{e}"))?;
+                let result = pool.install(|| process(&policy, &Upload::new(&bytes)));
                 let ms = start.elapsed().as_secs_f64() * 1e3;
-                if avatar.renditions.len() != policy.sizes.len() {
-                    return Err("wrong number of renditions".into());
+                match result {
+                    Err(e) => Ok((ms, Err(e.code().to_string()))),
+                    Ok(avatar) if avatar.renditions.len() != policy.sizes.len() => {
+                        Err("wrong number of renditions".into())
+                    }
+                    Ok(avatar) => Ok((
+                        ms,
+                        Ok(avatar.renditions.iter().map(|r| r.bytes.len()).sum()),
+                    )),
                 }
-                Ok((ms, avatar.renditions.iter().map(|r| r.bytes.len()).sum()))
             }
         };
-        let mut output_bytes = 0;
+        let mut outcome = Ok(0);
         for _ in 0..b.warmup.max(1) {
-            output_bytes = job().map_err(|e| format!("{name}: {e}"))?.1;
+            outcome = job().map_err(|e| format!("{name}: {e}"))?.1;
         }
         let start = Instant::now();
         let mut times: Vec<f64> = std::thread::scope(|s| {
@@ -95,13 +101,17 @@ pub fn run(b: &Bench) -> Result<Json, String> {
         let wall = start.elapsed().as_secs_f64();
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        results.push(Json::Obj(vec![
+        let mut fields = vec![
             ("input", Json::Str(name.clone())),
             ("ms_per_job", Json::Float(median)),
             ("jobs_per_s", Json::Float(times.len() as f64 / wall)),
             ("iters", Json::Num(times.len() as u64)),
-            ("output_bytes", Json::Num(output_bytes as u64)),
-        ]));
+        ];
+        fields.push(match outcome {
+            Ok(bytes) => ("output_bytes", Json::Num(bytes as u64)),
+            Err(code) => ("rejected", Json::Str(code)),
+        });
+        results.push(Json::Obj(fields));
     }
     Ok(Json::Obj(vec![
         ("threads", Json::Num(b.threads as u64)),
