@@ -75,38 +75,63 @@ impl BitWriter {
         dc: &HuffmanCodes,
         ac: &HuffmanCodes,
     ) {
-        let diff = coefficients[0].wrapping_sub(*previous_dc);
-        *previous_dc = coefficients[0];
-        let (size, bits) = magnitude(diff);
-        self.put(
-            u32::from(dc.code[size as usize]) << size | bits,
-            u32::from(dc.len[size as usize]) + size,
-        );
-
-        let mut nonzero = 0u64;
-        for (k, &c) in coefficients.iter().enumerate().skip(1) {
-            nonzero |= u64::from(c != 0) << k;
-        }
-        let mut last = 0;
-        while nonzero != 0 {
-            let k = nonzero.trailing_zeros();
-            nonzero &= nonzero - 1;
-            let mut run = k - last - 1;
-            last = k;
-            while run >= 16 {
-                self.put(u32::from(ac.code[0xF0]), u32::from(ac.len[0xF0]));
-                run -= 16;
-            }
-            let (size, bits) = magnitude(coefficients[k as usize]);
-            let symbol = (run << 4 | size) as usize;
+        symbols(coefficients, previous_dc, |is_ac, symbol, size, bits| {
+            let table = if is_ac { ac } else { dc };
+            let s = usize::from(symbol);
             self.put(
-                u32::from(ac.code[symbol]) << size | bits,
-                u32::from(ac.len[symbol]) + size,
+                u32::from(table.code[s]) << size | bits,
+                u32::from(table.len[s]) + size,
             );
+        });
+    }
+}
+
+/// How often each symbol of the four tables occurs: luma DC, luma AC, chroma DC,
+/// chroma AC, as [`symbols`] produces them (T.81 K.2's first pass).
+pub(super) struct Frequencies(pub [[u32; 256]; 4]);
+
+impl Frequencies {
+    /// Counts one block of component `table` (0 luma, 1 chroma).
+    pub(super) fn block(&mut self, coefficients: &[i16; 64], previous_dc: &mut i16, table: usize) {
+        symbols(coefficients, previous_dc, |is_ac, symbol, _, _| {
+            self.0[table * 2 + usize::from(is_ac)][usize::from(symbol)] += 1;
+        });
+    }
+}
+
+/// Walks a block's Huffman symbols in order: `emit(is_ac, symbol, size, bits)` for the
+/// DC difference category, then each AC run/size (ZRL 0xF0 and EOB 0x00 included),
+/// each followed by its `size` extra bits.
+#[inline(always)]
+fn symbols(
+    coefficients: &[i16; 64],
+    previous_dc: &mut i16,
+    mut emit: impl FnMut(bool, u8, u32, u32),
+) {
+    let diff = coefficients[0].wrapping_sub(*previous_dc);
+    *previous_dc = coefficients[0];
+    let (size, bits) = magnitude(diff);
+    emit(false, size as u8, size, bits);
+
+    let mut nonzero = 0u64;
+    for (k, &c) in coefficients.iter().enumerate().skip(1) {
+        nonzero |= u64::from(c != 0) << k;
+    }
+    let mut last = 0;
+    while nonzero != 0 {
+        let k = nonzero.trailing_zeros();
+        nonzero &= nonzero - 1;
+        let mut run = k - last - 1;
+        last = k;
+        while run >= 16 {
+            emit(true, 0xF0, 0, 0);
+            run -= 16;
         }
-        if last != 63 {
-            self.put(u32::from(ac.code[0x00]), u32::from(ac.len[0x00]));
-        }
+        let (size, bits) = magnitude(coefficients[k as usize]);
+        emit(true, (run << 4 | size) as u8, size, bits);
+    }
+    if last != 63 {
+        emit(true, 0x00, 0, 0);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The JPEG rendition encoder: baseline, 8-bit YCbCr, 4:2:0 with box-averaged chroma,
-//! libjpeg's quality scaling of the Annex K quantisation tables and the Annex K Huffman
-//! tables. Written for this job (see DESIGN.md): about 3× faster than jpeg-encoder on
+//! libjpeg's quality scaling of the Annex K quantisation tables, and the Annex K Huffman
+//! tables, or, for squares of at most [`OPTIMAL_TABLES_MAX_SIDE`], tables made for
+//! the image (two passes, as libjpeg's `optimize_coding`). Written for this job (see DESIGN.md): about 3× faster than jpeg-encoder on
 //! the same output format, and squares taller than [`STRIP_ROWS`] encode as strips in
 //! parallel joined by restart markers.
 //!
@@ -22,19 +23,36 @@ use crate::error::Rejection;
 use crate::probe::jpeg::marker::{DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS};
 
 use color::McuRow;
-use entropy::BitWriter;
-use tables::{HuffmanSpec, Tables, CHROMA_AC, CHROMA_DC, LUMA_AC, LUMA_DC};
+use entropy::{BitWriter, Frequencies};
+use tables::{optimal_table, HuffmanCodes, Tables, CHROMA_AC, CHROMA_DC, LUMA_AC, LUMA_DC};
 
 /// Rows per independently encoded strip: a multiple of the 16-row MCU. Each strip is
 /// one restart interval, so the file does not depend on how many threads encoded it.
 const STRIP_ROWS: u32 = 256;
 
+/// Squares of at most this side get Huffman tables made for them: at 24–192 pixels the
+/// four Annex K tables (418 bytes of DHT) are a large part of the file (926 bytes at
+/// 24², 333 of them coded data), and a table fitted to the image also codes the data
+/// in fewer bits. Larger squares keep the one-pass Annex K tables, where the DHT is
+/// under 1% of the file and a second pass would cost more than it saves.
+pub const OPTIMAL_TABLES_MAX_SIDE: u32 = 256;
+
+/// The four DHT tables in the order written: (class and id, counts, symbols).
+type DhtTables<'a> = [(u8, [u8; 16], &'a [u8]); 4];
+
 /// Encodes an RGB (or RGBA, alpha ignored) square at `quality` (1–100, libjpeg's scale).
 pub(crate) fn encode(sq: &Square, quality: u8) -> Result<Vec<u8>, Rejection> {
-    encode_in_strips(sq, quality, STRIP_ROWS)
+    encode_in_strips(sq, quality, STRIP_ROWS, OPTIMAL_TABLES_MAX_SIDE)
 }
 
-fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>, Rejection> {
+/// [`encode`] with `strip_rows` rows per strip, and tables made for the image when it
+/// is one strip of at most `optimal_max_side` (0: always the Annex K tables).
+fn encode_in_strips(
+    sq: &Square,
+    quality: u8,
+    strip_rows: u32,
+    optimal_max_side: u32,
+) -> Result<Vec<u8>, Rejection> {
     let side = u16::try_from(sq.side)
         .ok()
         .filter(|&s| s > 0)
@@ -67,6 +85,10 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
         vec![(0, sq.side as usize)]
     };
 
+    if strips.len() == 1 && sq.side <= optimal_max_side {
+        return optimised(sq, side, &tables);
+    }
+
     let scan = |&(top, rows): &(usize, usize)| -> Result<Vec<u8>, Rejection> {
         // A q85 4:2:0 photo is ~1 bit per pixel; reserve 1.5 to rarely grow.
         let out = try_with_capacity(sq.side as usize * rows * 3 / 16 + 64, "JPEG output")?;
@@ -89,7 +111,13 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
 
     let data: usize = parts.iter().map(|p| p.len() + 2).sum();
     let mut out = try_with_capacity(data + 700, "JPEG output")?;
-    headers(&mut out, side, &tables, interval);
+    let annex_k: DhtTables = [
+        (0x00, LUMA_DC.counts, LUMA_DC.symbols),
+        (0x10, LUMA_AC.counts, LUMA_AC.symbols),
+        (0x01, CHROMA_DC.counts, CHROMA_DC.symbols),
+        (0x11, CHROMA_AC.counts, CHROMA_AC.symbols),
+    ];
+    headers(&mut out, side, &tables, &annex_k, interval);
     for (k, part) in parts.iter().enumerate() {
         if k > 0 {
             out.extend_from_slice(&[0xFF, RST0 + ((k - 1) % 8) as u8]);
@@ -100,22 +128,83 @@ fn encode_in_strips(sq: &Square, quality: u8, strip_rows: u32) -> Result<Vec<u8>
     Ok(out)
 }
 
-/// [`strip`] compiled for the widest vector instructions this CPU has. The code is the
-/// same (no fused multiply-add, which would change rounding), so the output is too.
+/// The whole square in one pass with tables made for it: the quantised blocks are
+/// kept (1.5 blocks of 128 bytes per 64 pixels: 192 KiB at 256²), their symbols
+/// counted, optimal tables built, and the blocks coded with them.
+fn optimised(sq: &Square, side: u16, tables: &Tables) -> Result<Vec<u8>, Rejection> {
+    let job = Rows {
+        sq,
+        top: 0,
+        rows: sq.side as usize,
+        tables,
+    };
+    let count = (sq.side as usize).div_ceil(16).pow(2) * 6;
+    let mut blocks: Vec<([i16; 64], u8)> = try_with_capacity(count, "JPEG blocks")?;
+    let mut keep = |c: &[i16; 64], component: usize| blocks.push((*c, component as u8));
+    match sq.channels {
+        3 => walk_fastest::<3>(&job, &mut keep),
+        _ => walk_fastest::<4>(&job, &mut keep),
+    }
+    let mut freqs = Frequencies([[0; 256]; 4]);
+    let mut dc = [0i16; 3];
+    for (c, component) in &blocks {
+        let k = usize::from(*component);
+        freqs.block(c, &mut dc[k], k.min(1));
+    }
+    let made = freqs.0.map(|f| optimal_table(&f));
+    let codes = made
+        .each_ref()
+        .map(|(counts, symbols)| HuffmanCodes::from_counts(counts, symbols));
+    let data = try_with_capacity(sq.side as usize * sq.side as usize / 4 + 64, "JPEG output")?;
+    let mut bits = BitWriter::new(data);
+    let mut dc = [0i16; 3];
+    for (c, component) in &blocks {
+        let k = usize::from(*component);
+        let t = k.min(1);
+        bits.block(c, &mut dc[k], &codes[t * 2], &codes[t * 2 + 1]);
+    }
+    let data = bits.into_bytes();
+    let mut out = try_with_capacity(data.len() + 700, "JPEG output")?;
+    let dht: DhtTables = [
+        (0x00, made[0].0, &made[0].1),
+        (0x10, made[1].0, &made[1].1),
+        (0x01, made[2].0, &made[2].1),
+        (0x11, made[3].0, &made[3].1),
+    ];
+    headers(&mut out, side, tables, &dht, None);
+    out.extend_from_slice(&data);
+    out.extend_from_slice(&[0xFF, EOI]);
+    Ok(out)
+}
+
+/// Entropy-coded data for one strip with the Annex K tables.
 fn strip_fastest<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
+    let mut bits = BitWriter::new(out);
+    let mut dc = [0i16; 3];
+    let tables = job.tables;
+    walk_fastest::<C>(job, &mut |c: &[i16; 64], component: usize| {
+        let t = component.min(1);
+        bits.block(c, &mut dc[component], &tables.dc[t], &tables.ac[t]);
+    });
+    bits.into_bytes()
+}
+
+/// [`walk`] compiled for the widest vector instructions this CPU has. The code is the
+/// same (no fused multiply-add, which would change rounding), so the output is too.
+fn walk_fastest<const C: usize>(job: &Rows<'_>, emit: &mut dyn FnMut(&[i16; 64], usize)) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[allow(unsafe_code)]
-        // SAFETY: `strip_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { strip_avx2::<C>(job, out) };
+        // SAFETY: `walk_avx2` only needs AVX2, which this CPU has: checked just above.
+        return unsafe { walk_avx2::<C>(job, emit) };
     }
-    strip::<C>(job, out)
+    walk::<C>(job, emit)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn strip_avx2<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
-    strip::<C>(job, out)
+fn walk_avx2<const C: usize>(job: &Rows<'_>, emit: &mut dyn FnMut(&[i16; 64], usize)) {
+    walk::<C>(job, emit)
 }
 
 /// One strip to encode: rows `top..top + rows` of `sq` with `tables`.
@@ -126,10 +215,10 @@ struct Rows<'a> {
     tables: &'a Tables,
 }
 
-/// Entropy-coded data for rows `top..top + rows` (a whole number of MCU rows unless it
-/// ends the image), DC predictors starting from zero, padded to a byte.
+/// The quantised blocks of rows `top..top + rows` (a whole number of MCU rows unless
+/// it ends the image), in scan order, each with its component (0 Y, 1 Cb, 2 Cr).
 #[inline(always)]
-fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
+fn walk<const C: usize>(job: &Rows<'_>, emit: &mut dyn FnMut(&[i16; 64], usize)) {
     let &Rows {
         sq,
         top,
@@ -139,8 +228,6 @@ fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
     let side = sq.side as usize;
     let mut mcu = McuRow::new(side, C);
     let width = mcu.width;
-    let mut bits = BitWriter::new(out);
-    let mut dc = [0i16; 3];
     let mut coefficients = [0i16; 64];
     let [luma, chroma] = &tables.quant;
     for y in (top..top + rows).step_by(16) {
@@ -148,7 +235,7 @@ fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
         for x in (0..width).step_by(16) {
             for at in [x, x + 8, 8 * width + x, 8 * width + x + 8] {
                 dct::block(&mcu.y, at, width, &luma.multipliers, &mut coefficients);
-                bits.block(&coefficients, &mut dc[0], &tables.dc[0], &tables.ac[0]);
+                emit(&coefficients, 0);
             }
             for (plane, c) in [(&mcu.cb, 1), (&mcu.cr, 2)] {
                 dct::block(
@@ -158,15 +245,20 @@ fn strip<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
                     &chroma.multipliers,
                     &mut coefficients,
                 );
-                bits.block(&coefficients, &mut dc[c], &tables.dc[1], &tables.ac[1]);
+                emit(&coefficients, c);
             }
         }
     }
-    bits.into_bytes()
 }
 
-/// SOI through SOS for a `side`² 4:2:0 YCbCr image.
-fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Option<u16>) {
+/// SOI through SOS for a `side`² 4:2:0 YCbCr image with Huffman tables `dht`.
+fn headers(
+    out: &mut Vec<u8>,
+    side: u16,
+    tables: &Tables,
+    dht: &DhtTables,
+    restart_interval: Option<u16>,
+) {
     out.extend_from_slice(&[0xFF, SOI]);
     out.extend_from_slice(&crate::passthrough::JFIF_APP0);
     // DQT: two 8-bit tables, luma 0 and chroma 1.
@@ -180,22 +272,13 @@ fn headers(out: &mut Vec<u8>, side: u16, tables: &Tables, restart_interval: Opti
     out.extend_from_slice(&[0xFF, SOF0, 0x00, 17, 8, h, l, h, l, 3]);
     out.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
     // DHT: DC and AC tables 0 (luma) and 1 (chroma).
-    let specs: [(u8, &HuffmanSpec); 4] = [
-        (0x00, &LUMA_DC),
-        (0x10, &LUMA_AC),
-        (0x01, &CHROMA_DC),
-        (0x11, &CHROMA_AC),
-    ];
-    let len = 2 + specs
-        .iter()
-        .map(|(_, s)| 17 + s.symbols.len())
-        .sum::<usize>();
+    let len = 2 + dht.iter().map(|(_, _, s)| 17 + s.len()).sum::<usize>();
     out.extend_from_slice(&[0xFF, DHT]);
     out.extend_from_slice(&(len as u16).to_be_bytes());
-    for (class_id, spec) in specs {
-        out.extend_from_slice(&[class_id]);
-        out.extend_from_slice(&spec.counts);
-        out.extend_from_slice(spec.symbols);
+    for (class_id, counts, symbols) in dht {
+        out.extend_from_slice(&[*class_id]);
+        out.extend_from_slice(counts);
+        out.extend_from_slice(symbols);
     }
     if let Some(interval) = restart_interval {
         out.extend_from_slice(&[0xFF, DRI, 0x00, 0x04]);

@@ -105,13 +105,19 @@ impl HuffmanCodes {
     /// Canonical codes from a spec (T.81 Annex C): codes of each length are consecutive,
     /// and one longer is the next code shifted left.
     pub(super) fn new(spec: &HuffmanSpec) -> Self {
+        Self::from_counts(&spec.counts, spec.symbols)
+    }
+
+    /// Canonical codes for a DHT table: `counts[l - 1]` codes of length `l`, assigned
+    /// to `symbols` in order.
+    pub(super) fn from_counts(counts: &[u8; 16], symbols: &[u8]) -> Self {
         let mut codes = HuffmanCodes {
             code: [0; 256],
             len: [0; 256],
         };
         let mut code = 0u16;
-        let mut symbols = spec.symbols.iter();
-        for (len, &count) in (1u8..).zip(&spec.counts) {
+        let mut symbols = symbols.iter();
+        for (len, &count) in (1u8..).zip(counts) {
             for _ in 0..count {
                 let &symbol = symbols.next().expect("spec counts match its symbols");
                 codes.code[usize::from(symbol)] = code;
@@ -122,6 +128,39 @@ impl HuffmanCodes {
         }
         codes
     }
+}
+
+/// An optimal table for symbol frequencies `freqs` (T.81 K.2): code lengths at most 16
+/// bits, and no code of all 1 bits, which T.81 reserves. Returns the DHT counts and
+/// the symbols in code order (by length, then value). Unused symbols get no code.
+pub(super) fn optimal_table(freqs: &[u32; 256]) -> ([u8; 16], Vec<u8>) {
+    // A reserved 257th symbol, used once, takes the all-ones code and is then dropped
+    // (libjpeg's `jpeg_gen_optimal_table` does the same).
+    let mut with_reserved = freqs.to_vec();
+    with_reserved.push(1);
+    let mut lengths = crate::encode::png::huffman::lengths(&with_reserved, 16);
+    // The all-ones code is the last code of the longest length, which canonical order
+    // gives to the highest symbol of that length: make that the reserved one. Swapping
+    // lengths with a real symbol that had the longest only shortens that symbol's code.
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    if lengths[256] != longest {
+        if let Some(s) = (0..256).rev().find(|&s| lengths[s] == longest) {
+            lengths.swap(s, 256);
+        }
+    }
+    let mut counts = [0u8; 16];
+    let mut symbols = Vec::new();
+    for len in 1..=16u8 {
+        for (symbol, _) in lengths[..256]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &l)| l == len)
+        {
+            counts[usize::from(len) - 1] += 1;
+            symbols.push(symbol as u8);
+        }
+    }
+    (counts, symbols)
 }
 
 /// `table` scaled to `quality` (1–100, clamped) as libjpeg's `jpeg_quality_scaling`
@@ -271,5 +310,45 @@ mod tests {
         // q1: scale 5000 → clamped to the baseline maximum.
         assert_eq!(scaled(&CHROMA_QUANT, 1), [255; 64]);
         assert_eq!(scaled(&LUMA_QUANT, 0), scaled(&LUMA_QUANT, 1));
+    }
+
+    /// Kraft sum of a DHT table, in units of 2^-16.
+    fn kraft(counts: &[u8; 16]) -> u32 {
+        (1..=16).map(|l| u32::from(counts[l - 1]) << (16 - l)).sum()
+    }
+
+    #[test]
+    fn optimal_tables_stay_within_16_bits_and_leave_the_all_ones_code_free() {
+        // Fibonacci frequencies want codes far longer than 16 bits.
+        let mut fib = [0u32; 256];
+        let (mut a, mut b) = (1u32, 1u32);
+        for f in fib.iter_mut().take(40) {
+            *f = a;
+            (a, b) = (b, a.saturating_add(b));
+        }
+        let mut one = [0u32; 256];
+        one[0] = 5;
+        let mut every = [0u32; 256];
+        for (i, f) in every.iter_mut().enumerate() {
+            *f = 1 + (i as u32 * 7919) % 1000;
+        }
+        for freqs in [fib, one, every] {
+            let (counts, symbols) = optimal_table(&freqs);
+            let used = freqs.iter().filter(|&&f| f > 0).count();
+            assert_eq!(symbols.len(), used);
+            assert_eq!(counts.iter().map(|&c| usize::from(c)).sum::<usize>(), used);
+            // Strictly under 1: some code (the all-ones one) is left unused.
+            assert!(kraft(&counts) < 1 << 16, "{counts:?}");
+            let codes = HuffmanCodes::from_counts(&counts, &symbols);
+            for &s in &symbols {
+                let (code, len) = (codes.code[usize::from(s)], codes.len[usize::from(s)]);
+                assert!((1..=16).contains(&len));
+                assert_ne!(
+                    u32::from(code),
+                    (1u32 << len) - 1,
+                    "symbol {s} has all ones"
+                );
+            }
+        }
     }
 }

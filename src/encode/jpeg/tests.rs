@@ -180,7 +180,7 @@ fn strips_decode_exactly_as_one_pass() {
     for side in [1024, 600, 257] {
         let sq = synthetic(side, 3);
         let strips = encode(&sq, 85).unwrap();
-        let one_pass = encode_in_strips(&sq, 85, u32::MAX).unwrap();
+        let one_pass = encode_in_strips(&sq, 85, u32::MAX, OPTIMAL_TABLES_MAX_SIDE).unwrap();
         let [a, b] = decode_both(&strips, side);
         let [c, d] = decode_both(&one_pass, side);
         assert!(a == c && b == d, "side {side}");
@@ -223,7 +223,7 @@ fn refuses_what_it_cannot_encode() {
 }
 
 #[test]
-fn the_vector_path_writes_the_same_bytes_as_the_portable_one() {
+fn the_vector_path_gives_the_same_blocks_as_the_portable_one() {
     // On a CPU without AVX2 both calls take the portable path and this proves nothing;
     // CI machines have it.
     let tables = Tables::new(85);
@@ -236,16 +236,66 @@ fn the_vector_path_writes_the_same_bytes_as_the_portable_one() {
             rows: sq.side as usize,
             tables: &tables,
         };
-        let (portable, fastest) = match channels {
-            3 => (
-                strip::<3>(&job, Vec::new()),
-                strip_fastest::<3>(&job, Vec::new()),
-            ),
-            _ => (
-                strip::<4>(&job, Vec::new()),
-                strip_fastest::<4>(&job, Vec::new()),
-            ),
+        // Every quantised block, through the portable walk and the dispatched one.
+        let collect = |fast: bool| {
+            let mut blocks: Vec<([i16; 64], usize)> = Vec::new();
+            let mut keep = |c: &[i16; 64], k: usize| blocks.push((*c, k));
+            match (channels, fast) {
+                (3, false) => walk::<3>(&job, &mut keep),
+                (3, true) => walk_fastest::<3>(&job, &mut keep),
+                (_, false) => walk::<4>(&job, &mut keep),
+                (_, true) => walk_fastest::<4>(&job, &mut keep),
+            }
+            blocks
         };
+        let (portable, fastest) = (collect(false), collect(true));
         assert!(portable == fastest, "{channels} channels");
     }
+}
+
+#[test]
+fn small_squares_get_tables_of_their_own_same_pixels_fewer_bytes() {
+    let photo = photo();
+    let crop = |side: u32| {
+        let data = photo
+            .data
+            .chunks_exact(600 * 3)
+            .take(side as usize)
+            .flat_map(|row| &row[..side as usize * 3])
+            .copied()
+            .collect();
+        Square::new(side, 3, data)
+    };
+    let flat = Square::new(16, 3, vec![77; 16 * 16 * 3]);
+    for sq in [
+        crop(256),
+        crop(192),
+        crop(72),
+        crop(24),
+        synthetic(48, 4),
+        synthetic(1, 3),
+        flat,
+    ] {
+        let own = encode_in_strips(&sq, 85, STRIP_ROWS, OPTIMAL_TABLES_MAX_SIDE).unwrap();
+        let annex_k = encode_in_strips(&sq, 85, STRIP_ROWS, 0).unwrap();
+        assert_eq!(
+            decode_both(&own, sq.side),
+            decode_both(&annex_k, sq.side),
+            "{}",
+            sq.side
+        );
+        assert!(
+            own.len() < annex_k.len(),
+            "{}: {} vs {}",
+            sq.side,
+            own.len(),
+            annex_k.len()
+        );
+    }
+    // Larger squares keep the Annex K tables.
+    let big = synthetic(OPTIMAL_TABLES_MAX_SIDE + 16, 3);
+    assert_eq!(
+        encode(&big, 85).unwrap(),
+        encode_in_strips(&big, 85, STRIP_ROWS, 0).unwrap()
+    );
 }

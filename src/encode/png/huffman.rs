@@ -4,7 +4,7 @@
 /// symbol is not used and gets no code). The code is always complete: a lone used
 /// symbol is paired with a dummy so strict inflaters (zlib refuses incomplete code-length
 /// codes) accept it.
-pub(super) fn lengths(freqs: &[u32], max_len: usize) -> Vec<u8> {
+pub(in crate::encode) fn lengths(freqs: &[u32], max_len: usize) -> Vec<u8> {
     let mut out = vec![0u8; freqs.len()];
     // Leaves in ascending frequency (ties by symbol, so the result is deterministic).
     let mut leaves: Vec<(u32, usize)> = freqs

@@ -8,7 +8,7 @@
 
 mod deflate;
 mod filter;
-mod huffman;
+pub(super) mod huffman;
 
 use rayon::prelude::*;
 
