@@ -1,13 +1,16 @@
 //! Stage 6: every rendition size from the square, in parallel, with fast_image_resize.
 //!
-//! Sizes are planned as a small tree ("hybrid" resizing): a size is resized from the
-//! smallest already-planned rendition at least [`MIN_RATIO`] times larger that is
-//! itself at most two resizes away from the square, otherwise from the square. For the
-//! default sizes that is 1024 and 512 from the square, 192 from 512, and 72/48/32/24
-//! from 192: the same pixels to within ~55 dB PSNR of resizing each from the square,
-//! for about half the work. Each planned node is a rayon task that resizes, then
-//! spawns its children, then hands its pixels to the encoder, so the tree runs on as
-//! many threads as the pool has.
+//! Sizes are planned as a small tree ("hybrid" resizing) for opaque squares: a size
+//! is resized from the smallest already-planned rendition at least [`MIN_RATIO`]
+//! times larger, at most [`MAX_DEPTH_OPAQUE`] resizes from the square, never from one
+//! as large as the square (a copy or an enlargement), otherwise from the square. For
+//! the default sizes that is 1024 and 512 from the square, 192 from 512, and
+//! 72/48/32/24 from 192: about half the work of resizing each from the square, at the
+//! same SSIMULACRA2 score (`bench/quality`). Squares with alpha resize every size from
+//! the square ([`MAX_DEPTH_ALPHA`]): an 8-bit unpremultiplied intermediate loses the
+//! colour of low-alpha pixels, 1.4–3.5 points at 192…24 on the bench PNGs. Each
+//! planned node is a rayon task that resizes, then spawns its children, then hands its
+//! pixels to the encoder, so the tree runs on as many threads as the pool has.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,12 +26,18 @@ use crate::policy::Filter;
 /// larger; closer ratios lose sharpness to the second resampling.
 pub const MIN_RATIO: f64 = 2.5;
 
-/// Most resizes between the square and any rendition. Three gives the measured hybrid
-/// (square → 512 → 192 → 24); a longer cascade measurably softens the small sizes.
-const MAX_DEPTH: usize = 3;
+/// Most resizes between an opaque square and any rendition. Three gives the measured
+/// hybrid (square → 512 → 192 → 24); a longer cascade measurably softens the small
+/// sizes. On the bench JPEGs each-from-the-square scored no better (−0.4…+0.05).
+pub const MAX_DEPTH_OPAQUE: usize = 3;
 
-/// Where each size is resized from: `Some(i)` is `sizes[i]`, `None` the square.
-pub fn plan(sizes: &[u32]) -> Vec<Option<usize>> {
+/// Most resizes between a square with alpha and any rendition: each from the square.
+pub const MAX_DEPTH_ALPHA: usize = 1;
+
+/// Where each size is resized from: `Some(i)` is `sizes[i]`, `None` the square (of
+/// `square` pixels a side). A size as large as the square or larger is a copy or an
+/// enlargement and is never a parent: resampling it again only loses detail.
+pub fn plan(sizes: &[u32], square: u32, max_depth: usize) -> Vec<Option<usize>> {
     let mut parents: Vec<Option<usize>> = Vec::with_capacity(sizes.len());
     let mut depth = vec![0usize; sizes.len()];
     // Plan largest first so every parent is planned before its children.
@@ -37,7 +46,9 @@ pub fn plan(sizes: &[u32]) -> Vec<Option<usize>> {
     parents.resize(sizes.len(), None);
     for (k, &i) in order.iter().enumerate() {
         let parent = order[..k].iter().rev().copied().find(|&j| {
-            depth[j] < MAX_DEPTH && f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i])
+            depth[j] < max_depth
+                && sizes[j] < square
+                && f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i])
         });
         depth[i] = parent.map_or(1, |j| depth[j] + 1);
         parents[i] = parent;
@@ -57,7 +68,12 @@ where
     T: Send,
     F: Fn(&Square) -> Result<T, Rejection> + Sync,
 {
-    let parents = plan(sizes);
+    let depth = if square.channels == 4 {
+        MAX_DEPTH_ALPHA
+    } else {
+        MAX_DEPTH_OPAQUE
+    };
+    let parents = plan(sizes, square.side, depth);
     let results: Vec<Mutex<Option<Result<T, Rejection>>>> =
         sizes.iter().map(|_| Mutex::new(None)).collect();
     let job = Job {
@@ -250,30 +266,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_sizes_plan_is_the_measured_hybrid() {
+    fn default_sizes_plan_is_the_measured_hybrid_or_direct_with_alpha() {
         let sizes = [1024, 512, 192, 72, 48, 32, 24];
         assert_eq!(
-            plan(&sizes),
+            plan(&sizes, 1024, MAX_DEPTH_OPAQUE),
             [None, None, Some(1), Some(2), Some(2), Some(2), Some(2)]
         );
+        assert_eq!(plan(&sizes, 1024, MAX_DEPTH_ALPHA), [None; 7]);
     }
 
     #[test]
-    fn plan_never_chains_deeper_than_three() {
+    fn plan_chains_at_most_three_resizes_and_never_from_an_enlargement() {
         let sizes = [24, 4000, 1600, 640, 256, 100];
-        let parents = plan(&sizes);
-        for (i, p) in parents.iter().enumerate() {
-            if let Some(j) = *p {
-                assert!(f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i]));
-                let grandparent = parents[j].and_then(|k| parents[k]);
-                assert_eq!(
-                    grandparent.and_then(|k| parents[k]),
-                    None,
-                    "size {}",
-                    sizes[i]
-                );
+        for square in [5000, 1024, 300] {
+            let parents = plan(&sizes, square, MAX_DEPTH_OPAQUE);
+            for (i, p) in parents.iter().enumerate() {
+                if let Some(j) = *p {
+                    assert!(f64::from(sizes[j]) >= MIN_RATIO * f64::from(sizes[i]));
+                    assert!(sizes[j] < square, "{} from {}", sizes[i], sizes[j]);
+                    let grandparent = parents[j].and_then(|k| parents[k]);
+                    assert_eq!(grandparent, None, "size {}", sizes[i]);
+                }
             }
         }
+        // From a 600² square the 1024 rendition is an enlargement: 192 is not taken
+        // from it.
+        assert_eq!(plan(&[1024, 192], 600, MAX_DEPTH_OPAQUE), [None, None]);
     }
 
     #[test]
