@@ -10,15 +10,7 @@ root=$(cd "$here/../.." && pwd)
 dir=$(cd "${1:-$root/../shared/bench-inputs}" && pwd)
 iters=${2:-10}
 warmup=2
-peers=$here/.peers
-mkdir -p "$peers"
-if [ ! -x "$peers/venv/bin/python" ]; then
-  python3 -m venv "$peers/venv"
-  "$peers/venv/bin/pip" install -q pyvips pyvips-binary pillow
-fi
-if [ ! -d "$peers/node_modules/sharp" ]; then
-  (cd "$peers" && { [ -f package.json ] || echo '{"name":"avatar-peers","private":true}' > package.json; } && npm install -q --no-audit --no-fund sharp >/dev/null)
-fi
+source "$here/install-peers.sh"
 (cd "$root" && cargo build --release --quiet --bin avatar)
 export VIPS_CONCURRENCY=1
 # avatar's still jobs take 4-20 ms, so ITERATIONS of them span a fraction of a second
