@@ -66,7 +66,8 @@ impl BitWriter {
     }
 
     /// Codes one block of quantised coefficients in zig-zag order; `previous_dc` is the
-    /// component's DC predictor, updated.
+    /// component's DC predictor, updated. The same walk as [`symbols`], written out:
+    /// through a closure per symbol it cost 22% more instructions per job (callgrind).
     #[inline(always)]
     pub(super) fn block(
         &mut self,
@@ -75,14 +76,38 @@ impl BitWriter {
         dc: &HuffmanCodes,
         ac: &HuffmanCodes,
     ) {
-        symbols(coefficients, previous_dc, |is_ac, symbol, size, bits| {
-            let table = if is_ac { ac } else { dc };
-            let s = usize::from(symbol);
+        let diff = coefficients[0].wrapping_sub(*previous_dc);
+        *previous_dc = coefficients[0];
+        let (size, bits) = magnitude(diff);
+        self.put(
+            u32::from(dc.code[size as usize]) << size | bits,
+            u32::from(dc.len[size as usize]) + size,
+        );
+
+        let mut nonzero = 0u64;
+        for (k, &c) in coefficients.iter().enumerate().skip(1) {
+            nonzero |= u64::from(c != 0) << k;
+        }
+        let mut last = 0;
+        while nonzero != 0 {
+            let k = nonzero.trailing_zeros();
+            nonzero &= nonzero - 1;
+            let mut run = k - last - 1;
+            last = k;
+            while run >= 16 {
+                self.put(u32::from(ac.code[0xF0]), u32::from(ac.len[0xF0]));
+                run -= 16;
+            }
+            let (size, bits) = magnitude(coefficients[k as usize]);
+            let symbol = (run << 4 | size) as usize;
             self.put(
-                u32::from(table.code[s]) << size | bits,
-                u32::from(table.len[s]) + size,
+                u32::from(ac.code[symbol]) << size | bits,
+                u32::from(ac.len[symbol]) + size,
             );
-        });
+        }
+        if last != 63 {
+            self.put(u32::from(ac.code[0x00]), u32::from(ac.len[0x00]));
+        }
     }
 }
 
@@ -99,7 +124,8 @@ impl Frequencies {
     }
 }
 
-/// Walks a block's Huffman symbols in order: `emit(is_ac, symbol, size, bits)` for the
+/// Walks a block's Huffman symbols in order, as [`BitWriter::block`] codes them:
+/// `emit(is_ac, symbol, size, bits)` for the
 /// DC difference category, then each AC run/size (ZRL 0xF0 and EOB 0x00 included),
 /// each followed by its `size` extra bits.
 #[inline(always)]
