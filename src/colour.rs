@@ -10,8 +10,9 @@
 //! - A malformed, truncated or unsupported profile, or one whose colour space does not
 //!   match the pixels (a gray profile on colour pixels, an RGB one on gray), is ignored:
 //!   the pixels are taken as sRGB, as browsers take untagged images. Never an error.
-//! - CMYK and YCCK JPEGs are left as the decoder converts them (naive inversion):
-//!   their profiles are not applied yet.
+//! - CMYK and YCCK JPEGs with a CMYK profile are converted from their inks by that
+//!   profile ([`inks`], applied by the JPEG decoder as it hands over its pixels); without
+//!   one (or with a broken one) the decoder's naive inversion stands, as browsers do.
 
 mod cache;
 mod embedded;
@@ -42,7 +43,12 @@ type Transform = Arc<dyn TransformExecutor<u8> + Send + Sync>;
 /// Converts `pixels` to sRGB in place as `embedded` describes. Returns whether any
 /// pixel was changed (false for untagged, sRGB or ignored descriptions).
 pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
-    let Some(converter) = converter_for(embedded, pixels.channels) else {
+    let source = if embedded.gray {
+        Source::Gray
+    } else {
+        Source::Rgb
+    };
+    let Some(converter) = converter_for(embedded, source, pixels.channels) else {
         return false;
     };
     let channels = pixels.channels;
@@ -61,10 +67,58 @@ pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
     true
 }
 
+/// What the decoded pixels are, for choosing and caching a transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Gray in the file (decoded as R = G = B): a gray profile fits.
+    Gray,
+    /// RGB in the file: an RGB profile fits.
+    Rgb,
+    /// CMYK or YCCK in the JPEG: a CMYK profile fits.
+    Cmyk,
+}
+
 /// How one profile's pixels become sRGB: moxcms' 8-bit transform (matrix/TRC,
 /// LUT-based or gray, whichever the profile is).
 #[derive(Clone)]
 struct Converter(Transform);
+
+/// How a CMYK or YCCK JPEG's inks become sRGB, by its embedded CMYK profile (always a
+/// LUT profile): moxcms' 8-bit transform, perceptual intent.
+#[derive(Clone)]
+pub(crate) struct Inks(Converter);
+
+impl Inks {
+    /// Converts `cmyk` (4 bytes a pixel, as zune-jpeg hands a CMYK or YCCK frame over:
+    /// Adobe's inverted storage, 255 = no ink) into `rgb` (3 bytes a pixel), rows of
+    /// `width` pixels, in parallel bands.
+    pub(crate) fn to_rgb(&self, cmyk: &[u8], rgb: &mut [u8], width: usize) {
+        if width == 0 {
+            return;
+        }
+        rgb.par_chunks_mut(BAND_ROWS * width * 3)
+            .zip(cmyk.par_chunks(BAND_ROWS * width * 4))
+            .for_each_init(Vec::new, |ink: &mut Vec<u8>, (out, stored)| {
+                for (out, stored) in out
+                    .chunks_exact_mut(width * 3)
+                    .zip(stored.chunks_exact(width * 4))
+                {
+                    // Profiles take ink amounts: 0 = none.
+                    ink.clear();
+                    ink.extend(stored.iter().map(|&v| 255 - v));
+                    // The lengths always match, so the transform cannot refuse.
+                    let _ = self.0 .0.transform(ink, out);
+                }
+            });
+    }
+}
+
+/// The conversion of a CMYK or YCCK JPEG's inks to sRGB by its embedded profile, or
+/// `None` (not a 4-component JPEG, no profile, not a CMYK profile, or unusable): the
+/// decoder's naive inversion is used then.
+pub(crate) fn inks(embedded: &Embedded) -> Option<Inks> {
+    converter_for(embedded, Source::Cmyk, 4).map(Inks)
+}
 
 impl Converter {
     /// Converts one row of decoded pixels (RGB or RGBA; gray sources arrive as
@@ -88,33 +142,37 @@ impl Converter {
     }
 }
 
-/// The conversion to sRGB for pixels of `channels` (3 or 4), or `None` when nothing is
-/// to be done (untagged, sRGB in content, unusable or mismatched).
-fn converter_for(embedded: &Embedded, channels: usize) -> Option<Converter> {
-    // CMYK/YCCK JPEGs: the decoder already made RGB of them; left as they are.
-    if embedded.jpeg_components == 4 {
+/// The conversion to sRGB for `source` pixels decoded with `channels` (3 or 4; for
+/// CMYK, 4 ink channels to 3), or `None` when nothing is to be done (untagged, sRGB in
+/// content, unusable or mismatched).
+fn converter_for(embedded: &Embedded, source: Source, channels: usize) -> Option<Converter> {
+    // A CMYK or YCCK JPEG's colours are converted from its inks as it is decoded (see
+    // [`inks`]), never afterwards from the decoder's naive RGB.
+    if (embedded.jpeg_components == 4) != (source == Source::Cmyk) {
         return None;
     }
     match &embedded.described {
         Described::Untagged | Described::Srgb => None,
         Described::Icc(bytes) => {
-            let key = (bytes.as_slice(), embedded.gray, channels);
-            cache::get_or_insert(key, || build(parse(bytes)?, embedded.gray, channels))
+            let key = (bytes.as_slice(), source, channels);
+            cache::get_or_insert(key, || build(parse(bytes)?, source, channels))
         }
         Described::Chromaticities { primaries, gamma } => {
-            build(from_chunks(*primaries, *gamma)?, embedded.gray, channels)
+            build(from_chunks(*primaries, *gamma)?, source, channels)
         }
     }
 }
 
 /// The conversion from `profile` to sRGB, unless it is mismatched, fails, or is the
 /// identity.
-fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter> {
-    let (src_layout, dst_layout) = match (profile.color_space, gray, channels) {
-        (DataColorSpace::Rgb, false, 3) => (Layout::Rgb, Layout::Rgb),
-        (DataColorSpace::Rgb, false, 4) => (Layout::Rgba, Layout::Rgba),
-        (DataColorSpace::Gray, true, 3) => (Layout::Gray, Layout::Rgb),
-        (DataColorSpace::Gray, true, 4) => (Layout::GrayAlpha, Layout::Rgba),
+fn build(profile: ColorProfile, source: Source, channels: usize) -> Option<Converter> {
+    let (src_layout, dst_layout) = match (profile.color_space, source, channels) {
+        (DataColorSpace::Rgb, Source::Rgb, 3) => (Layout::Rgb, Layout::Rgb),
+        (DataColorSpace::Rgb, Source::Rgb, 4) => (Layout::Rgba, Layout::Rgba),
+        (DataColorSpace::Gray, Source::Gray, 3) => (Layout::Gray, Layout::Rgb),
+        (DataColorSpace::Gray, Source::Gray, 4) => (Layout::GrayAlpha, Layout::Rgba),
+        // moxcms takes 8-bit CMYK in its RGBA layout.
+        (DataColorSpace::Cmyk, Source::Cmyk, 4) => (Layout::Rgba, Layout::Rgb),
         _ => return None,
     };
     let make = || -> Option<Converter> {
@@ -129,7 +187,8 @@ fn build(profile: ColorProfile, gray: bool, channels: usize) -> Option<Converter
         Some(Converter(transform))
     };
     let converter = unless_it_panics(make)?;
-    (!is_identity(&converter, channels, gray)).then_some(converter)
+    let gray = source == Source::Gray;
+    (source == Source::Cmyk || !is_identity(&converter, channels, gray)).then_some(converter)
 }
 
 /// `f()`, or `None` if the colour engine panics in it: a profile it chokes on is

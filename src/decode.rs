@@ -8,6 +8,7 @@ pub(crate) mod gif;
 mod jpeg;
 mod png;
 
+use crate::colour::Inks;
 use crate::error::Rejection;
 use crate::probe::SourceInfo;
 use crate::sniff::Format;
@@ -42,14 +43,20 @@ pub(crate) fn decode_budget(info: &SourceInfo) -> u64 {
     pixels * 12 + (1 << 20)
 }
 
-/// Decodes the first (or only) image of `bytes`, whose header facts are `info`.
+/// Decodes the first (or only) image of `bytes`, whose header facts are `info`. A CMYK
+/// or YCCK JPEG's inks become RGB by `inks` (its embedded profile) when given, else by
+/// the decoder's naive inversion.
 ///
 /// # Errors
 /// `bad_image` for corrupt data or a decoder that disagrees with the header;
 /// `too_large` if a buffer cannot be allocated.
-pub(crate) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    info: &SourceInfo,
+    inks: Option<&Inks>,
+) -> Result<Pixels, Rejection> {
     let pixels = match info.format {
-        Format::Jpeg => jpeg::decode(bytes, info)?,
+        Format::Jpeg => jpeg::decode(bytes, info, inks)?,
         Format::Png => png::decode(bytes, info)?,
         Format::Gif => gif::decode_first_frame(bytes, info)?,
     };

@@ -167,8 +167,9 @@ fn render_still(
     placement: &Placement,
     policy: &Policy,
 ) -> Result<Vec<Rendition>, Rejection> {
-    let mut pixels = decode(bytes, info)?;
-    let converted = colour::to_srgb(&mut pixels, colours);
+    let inks = colour::inks(colours);
+    let mut pixels = decode(bytes, info, inks.as_ref())?;
+    let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
     // Decoded in full, so the scan data is sound: the source may stand in for the
     // rendition of its own size, unless its colours had to be converted.
     let original = if converted {

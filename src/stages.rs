@@ -13,14 +13,16 @@ use crate::upload::CropBox;
 pub use crate::canvas::{Letterbox, Rect, Square};
 pub use crate::decode::Pixels;
 
-/// Probes and decodes the first (or only) image of `bytes` under `policy`'s checks.
+/// Probes and decodes the first (or only) image of `bytes` under `policy`'s checks (a
+/// CMYK JPEG through its embedded profile, as the pipeline does).
 ///
 /// # Errors
 /// Whatever [`process`](crate::process) would reject the upload with before decoding,
 /// or the decoder's `bad_image`.
 pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Rejection> {
     let info = crate::probe::probe(bytes)?;
-    let pixels = crate::decode::decode(bytes, &info)?;
+    let inks = crate::colour::inks(&crate::colour::read(bytes, info.format));
+    let pixels = crate::decode::decode(bytes, &info, inks.as_ref())?;
     Ok((info, pixels))
 }
 

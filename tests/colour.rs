@@ -473,3 +473,89 @@ fn png_gama_and_chrm_are_honoured() {
     );
     assert_matches_reference(&ADOBE_RGB, &src, &adobe, "cHRM + gAMA");
 }
+
+/// A CMYK and a YCCK JPEG (Adobe's inverted storage) tagged with a CMYK profile come
+/// out as the profile prints them: every flat patch, box-averaged, within 3 levels of
+/// the float reference (the test press in float, encoded as sRGB), where the untagged
+/// files (zune's naive inversion) are far off.
+#[test]
+fn cmyk_and_ycck_jpegs_are_converted_by_their_profile() {
+    use crate::support::generate::{test_press, test_press_profile};
+    const PATCH: u32 = 96;
+    const SIDE: u32 = PATCH * 6;
+    let levels = [0u8, 51, 102, 153, 204, 255];
+    // 36 patches, each a different mix of all four inks.
+    let ink_of = |px: u32, py: u32| -> [u8; 4] {
+        let i = (py * 6 + px) as usize;
+        [
+            levels[i % 6],
+            levels[(i / 6 + i) % 6],
+            levels[(i * 5 / 3) % 6],
+            levels[(i * 7 / 5) % 4],
+        ]
+    };
+    let inks = Img::new(SIDE, SIDE, 4, |x, y| ink_of(x / PATCH, y / PATCH));
+    let profile = test_press_profile(9);
+    let policy = policy_with(|p| {
+        p.sizes = vec![SIDE];
+        p.jpeg_quality = 95;
+    });
+    let mut ycck = Vec::new();
+    jpeg_encoder::Encoder::new(&mut ycck, 95)
+        .encode(
+            &inks.data,
+            SIDE as u16,
+            SIDE as u16,
+            jpeg_encoder::ColorType::CmykAsYcck,
+        )
+        .unwrap();
+    for (name, plain) in [("CMYK", jpeg(&inks, 95, |_| {})), ("YCCK", ycck)] {
+        let tagged = insert_segments(&plain, &app2(&profile, profile.len() / 2 + 1));
+        let out = rendered(&policy, &tagged);
+        let untagged = rendered(&policy, &plain);
+        let (mut worst, mut worst_untagged) = (0f64, 0f64);
+        for py in 0..6 {
+            for px in 0..6 {
+                let ink = ink_of(px, py).map(|v| f64::from(v) / 255.0);
+                let want = test_press(ink).map(|v| srgb_encode(v.clamp(0.0, 1.0)) * 255.0);
+                // The patch's middle 32x32, away from its edges.
+                let (mut got, mut was) = ([0f64; 3], [0f64; 3]);
+                for y in py * PATCH + 32..py * PATCH + 64 {
+                    for x in px * PATCH + 32..px * PATCH + 64 {
+                        for c in 0..3 {
+                            got[c] += f64::from(out.px(x, y)[c]) / 1024.0;
+                            was[c] += f64::from(untagged.px(x, y)[c]) / 1024.0;
+                        }
+                    }
+                }
+                for c in 0..3 {
+                    worst = worst.max((got[c] - want[c]).abs());
+                    worst_untagged = worst_untagged.max((was[c] - want[c]).abs());
+                }
+            }
+        }
+        assert!(worst <= 3.0, "{name}: worst patch {worst:.2} levels off");
+        assert!(
+            worst_untagged > 20.0,
+            "{name}: the untagged file is only {worst_untagged:.2} off; the test cannot tell"
+        );
+        // An RGB profile on CMYK pixels does not fit: ignored.
+        let adobe = ColorProfile::new_adobe_rgb().encode().unwrap();
+        let mismatched = insert_segments(&plain, &app2(&adobe, 60_000));
+        assert!(
+            rendered(&policy, &mismatched).rgba == untagged.rgba,
+            "{name}: RGB profile"
+        );
+    }
+    // Nor does a CMYK profile on RGB pixels.
+    let rgb = photo(SIDE, SIDE, 7, 0);
+    let plain = jpeg(&rgb, 90, |_| {});
+    let mismatched = insert_segments(&plain, &app2(&profile, 60_000));
+    assert!(
+        process(&policy, &Upload::new(&mismatched))
+            .unwrap()
+            .renditions
+            == process(&policy, &Upload::new(&plain)).unwrap().renditions,
+        "CMYK profile on an RGB JPEG"
+    );
+}

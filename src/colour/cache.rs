@@ -8,7 +8,7 @@
 
 use std::sync::Mutex;
 
-use super::Converter;
+use super::{Converter, Source};
 
 /// Profiles kept.
 const ENTRIES: usize = 8;
@@ -18,22 +18,22 @@ const MAX_KEY_BYTES: usize = 64 << 10;
 
 struct Entry {
     profile: Vec<u8>,
-    gray: bool,
+    source: Source,
     channels: usize,
     converter: Option<Converter>,
 }
 
 static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
-/// The cached transform for `(profile, gray, channels)`, or `make()`'s, cached.
+/// The cached transform for `(profile, source, channels)`, or `make()`'s, cached.
 pub(super) fn get_or_insert(
-    (profile, gray, channels): (&[u8], bool, usize),
+    (profile, source, channels): (&[u8], Source, usize),
     make: impl FnOnce() -> Option<Converter>,
 ) -> Option<Converter> {
     if profile.len() > MAX_KEY_BYTES {
         return make();
     }
-    let matches = |e: &Entry| e.gray == gray && e.channels == channels && e.profile == profile;
+    let matches = |e: &Entry| e.source == source && e.channels == channels && e.profile == profile;
     {
         let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(i) = cache.iter().position(matches) {
@@ -53,7 +53,7 @@ pub(super) fn get_or_insert(
     }
     cache.push(Entry {
         profile: profile.to_vec(),
-        gray,
+        source,
         channels,
         converter: converter.clone(),
     });

@@ -827,6 +827,17 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
             insert_segments(&jpeg(&p, 80, |_| {}), &[(0xE2, app2)]),
         ),
         (
+            // A small (3-point grid) CMYK profile on a CMYK JPEG.
+            "icc_cmyk.jpg".into(),
+            insert_segments(
+                &jpeg(&cmyk_quadrants(32), 85, |_| {}),
+                &[(
+                    0xE2,
+                    [&b"ICC_PROFILE\0\x01\x01"[..], &test_press_profile(3)].concat(),
+                )],
+            ),
+        ),
+        (
             "iccp_adobe_rgb.png".into(),
             png(&p, C::Rgb, D::Eight, &[(b"iCCP", iccp(&adobe))]),
         ),
@@ -952,4 +963,73 @@ pub fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         ));
     }
     v
+}
+
+/// The "test press": the linear-light sRGB colour that ink amounts `ink` (C, M, Y, K,
+/// each 0 = none … 1 = full) print as. Each ink mostly absorbs its own primary with a
+/// little crosstalk into the others, so the colours are smooth but far from the naive
+/// inversion (`(1 - c)(1 - k)` in *encoded* sRGB) decoders fall back to. Multilinear
+/// in the inks, so a grid of samples interpolates it closely.
+pub fn test_press(ink: [f64; 4]) -> [f64; 3] {
+    let [c, m, y, k] = ink;
+    let paper = 1.0 - 0.97 * k;
+    [
+        (1.0 - 0.95 * c) * (1.0 - 0.12 * m) * paper,
+        (1.0 - 0.9 * m) * (1.0 - 0.1 * c) * (1.0 - 0.08 * y) * paper,
+        (1.0 - 0.92 * y) * (1.0 - 0.2 * m) * (1.0 - 0.05 * c) * paper,
+    ]
+}
+
+/// A CMYK output profile of [`test_press`]: one `lut16` A2B table (perceptual and
+/// colorimetric) sampled on a `grid`-point grid per ink, PCS XYZ (D50) through moxcms'
+/// sRGB colorants, made and encoded by moxcms.
+pub fn test_press_profile(grid: usize) -> Vec<u8> {
+    use moxcms::{
+        ColorProfile, DataColorSpace, LutDataType, LutStore, LutType, LutWarehouse, Matrix3d,
+        ProfileClass,
+    };
+    let srgb = ColorProfile::new_srgb();
+    let colorants = [srgb.red_colorant, srgb.green_colorant, srgb.blue_colorant];
+    let mut clut = Vec::with_capacity(grid.pow(4) * 3);
+    let step = |i: usize| i as f64 / (grid - 1) as f64;
+    // ICC order: the first input channel varies slowest.
+    for c in 0..grid {
+        for m in 0..grid {
+            for y in 0..grid {
+                for k in 0..grid {
+                    let rgb = test_press([step(c), step(m), step(y), step(k)]);
+                    let xyz = [0, 1, 2].map(|i| {
+                        let col = |j: usize| [colorants[j].x, colorants[j].y, colorants[j].z][i];
+                        rgb[0] * col(0) + rgb[1] * col(1) + rgb[2] * col(2)
+                    });
+                    // lut16 XYZ: 1.0 is 0x8000.
+                    clut.extend(xyz.map(|v| (v * 32768.0).round().clamp(0.0, 65535.0) as u16));
+                }
+            }
+        }
+    }
+    let identity = |n: usize| LutStore::Store16((0..n).flat_map(|_| [0, 65535]).collect());
+    let table = LutWarehouse::Lut(LutDataType {
+        num_input_channels: 4,
+        num_output_channels: 3,
+        num_clut_grid_points: grid as u8,
+        matrix: Matrix3d {
+            v: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        },
+        num_input_table_entries: 2,
+        num_output_table_entries: 2,
+        input_table: identity(4),
+        clut_table: LutStore::Store16(clut),
+        output_table: identity(3),
+        lut_type: LutType::Lut16,
+    });
+    let mut profile = ColorProfile::default();
+    profile.profile_class = ProfileClass::OutputDevice;
+    profile.color_space = DataColorSpace::Cmyk;
+    profile.pcs = DataColorSpace::Xyz;
+    profile.white_point = srgb.white_point;
+    profile.media_white_point = srgb.media_white_point;
+    profile.lut_a_to_b_perceptual = Some(table.clone());
+    profile.lut_a_to_b_colorimetric = Some(table);
+    icc(profile)
 }
