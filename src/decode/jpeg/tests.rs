@@ -90,7 +90,9 @@ fn ours(jpeg: &[u8], threads: usize) -> Vec<u8> {
 }
 
 pub(super) fn zune(jpeg: &[u8]) -> Vec<u8> {
-    decode_with_zune(jpeg, &probe(jpeg).unwrap(), None).unwrap().data
+    decode_with_zune(jpeg, &probe(jpeg).unwrap(), None)
+        .unwrap()
+        .data
 }
 
 /// (largest difference of one sample, mean absolute difference).

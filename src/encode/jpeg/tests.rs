@@ -147,6 +147,41 @@ fn every_edge_size_and_both_layouts_decode_as_well_as_the_reference() {
     }
 }
 
+/// Up to [`FULL_CHROMA_MAX_SIDE`] the chroma is not subsampled: columns alternating
+/// red and blue one pixel apart come back red and blue (4:2:0 makes them all purple).
+/// Larger squares are 4:2:0, as the SOF0 sampling factors say.
+#[test]
+fn small_squares_keep_every_pixel_colour() {
+    let luma_sampling = |jpeg: &[u8]| {
+        let sof = jpeg.windows(2).position(|w| w == [0xFF, SOF0]).unwrap();
+        jpeg[sof + 11]
+    };
+    for side in [8, 24, FULL_CHROMA_MAX_SIDE] {
+        let data = (0..side * side)
+            .flat_map(|i| {
+                if i % 2 == 0 {
+                    [230, 20, 20]
+                } else {
+                    [20, 20, 230]
+                }
+            })
+            .collect();
+        let sq = Square::new(side, 3, data);
+        let jpeg = encode(&sq, 90).unwrap();
+        assert_eq!(luma_sampling(&jpeg), 0x11, "side {side}");
+        for decoded in decode_both(&jpeg, side) {
+            for (px, want) in decoded.chunks_exact(3).zip(sq.data.chunks_exact(3)) {
+                assert!(
+                    px[0].abs_diff(want[0]) <= 40 && px[2].abs_diff(want[2]) <= 40,
+                    "side {side}: {px:?} for {want:?}"
+                );
+            }
+        }
+    }
+    let larger = encode(&synthetic(FULL_CHROMA_MAX_SIDE + 1, 3), 90).unwrap();
+    assert_eq!(luma_sampling(&larger), 0x22);
+}
+
 #[test]
 fn flat_images_at_the_extremes_of_quality_and_value() {
     for value in [0u8, 255] {
@@ -180,7 +215,7 @@ fn strips_decode_exactly_as_one_pass() {
     for side in [1024, 600, 257] {
         let sq = synthetic(side, 3);
         let strips = encode(&sq, 85).unwrap();
-        let one_pass = encode_in_strips(&sq, 85, u32::MAX, OPTIMAL_TABLES_MAX_SIDE).unwrap();
+        let one_pass = encode_in_strips(&sq, 85, u32::MAX, OPTIMAL_TABLES_MAX_SIDE, 0).unwrap();
         let [a, b] = decode_both(&strips, side);
         let [c, d] = decode_both(&one_pass, side);
         assert!(a == c && b == d, "side {side}");
@@ -288,8 +323,9 @@ fn small_squares_get_tables_of_their_own_same_pixels_fewer_bytes() {
         synthetic(1, 3),
         flat,
     ] {
-        let own = encode_in_strips(&sq, 85, STRIP_ROWS, OPTIMAL_TABLES_MAX_SIDE).unwrap();
-        let annex_k = encode_in_strips(&sq, 85, STRIP_ROWS, 0).unwrap();
+        // Both 4:2:0, so the pixels must be the same.
+        let own = encode_in_strips(&sq, 85, STRIP_ROWS, OPTIMAL_TABLES_MAX_SIDE, 0).unwrap();
+        let annex_k = encode_in_strips(&sq, 85, STRIP_ROWS, 0, 0).unwrap();
         assert_eq!(
             decode_both(&own, sq.side),
             decode_both(&annex_k, sq.side),
@@ -308,6 +344,6 @@ fn small_squares_get_tables_of_their_own_same_pixels_fewer_bytes() {
     let big = synthetic(OPTIMAL_TABLES_MAX_SIDE + 16, 3);
     assert_eq!(
         encode(&big, 85).unwrap(),
-        encode_in_strips(&big, 85, STRIP_ROWS, 0).unwrap()
+        encode_in_strips(&big, 85, STRIP_ROWS, 0, 0).unwrap()
     );
 }
