@@ -860,3 +860,68 @@ fn bodies_beyond_the_buffer_budget_are_ratelimited() {
     let small = write_temp(&dir, "small.jpg", &fixture("size_512x512_min.jpg"));
     assert_eq!(s.set_photo("t-ada", &small, "image/jpeg", &[]).code(), "ok");
 }
+
+/// Clients that go away while their job waits or runs give back its admission and its
+/// job slot: after waves of aborted default-avatar GETs and aborted uploads of a slow
+/// animation, on a server with one job slot and a short queue, uploads are admitted
+/// again once the abandoned work has ended (before, each abandoned job left the
+/// admission counter raised for good: `ratelimited` until restart).
+#[test]
+fn abandoned_requests_do_not_lock_the_server_out() {
+    use std::time::{Duration, Instant};
+    let s = start_with_flags(
+        &scratch("abandon"),
+        CONFIG,
+        &["--jobs", "1", "--queue", "3"],
+    );
+    let dir = scratch("abandon-files");
+    // 24 full 900² frames: about a second of work, so an abort lands mid-job.
+    let frames: Vec<_> = (0..24u8)
+        .map(|i| generate::gif_frame(0, 0, 900, 900, generate::tiles(7 + u32::from(i), i)))
+        .collect();
+    let slow = write_temp(&dir, "slow.gif", &generate::gif(900, 900, &frames, None));
+    let aborted = |args: &[&str]| {
+        let _ = Command::new("curl")
+            .args(["-s", "-o", "/dev/null"])
+            .args(args)
+            .output();
+    };
+    let default_avatar = format!("{}/avatars/_default/U1/512.jpg", s.base);
+    let image = format!("image=@{slow};type=image/gif");
+    let upload = s.api("users.setPhoto");
+    for _ in 0..3 {
+        std::thread::scope(|scope| {
+            for _ in 0..12 {
+                scope.spawn(|| aborted(&["-m", "0.05", &default_avatar]));
+            }
+            scope.spawn(|| {
+                aborted(&[
+                    "-m",
+                    "0.4",
+                    "-H",
+                    "Authorization: Bearer t-ada",
+                    "-F",
+                    &image,
+                    &upload,
+                ])
+            });
+        });
+    }
+    let small = write_temp(&dir, "small.jpg", &fixture("size_512x512_min.jpg"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = s.set_photo("t-ada", &small, "image/jpeg", &[]);
+        match r.code().as_str() {
+            "ok" => break,
+            "ratelimited" => assert!(
+                Instant::now() < deadline,
+                "still ratelimited 60 s after every client left"
+            ),
+            other => panic!("{other}"),
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // And the default avatars are served again.
+    let r = curl(&[&default_avatar]);
+    assert_eq!(r.status, 200);
+}

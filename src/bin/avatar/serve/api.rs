@@ -37,11 +37,14 @@ pub struct App {
     pub removed: RwLock<HashSet<String>>,
     /// One lock per user: changes to one user's avatar are serial.
     pub locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// Image jobs running at once (`--jobs`, default one per core).
-    pub work: Semaphore,
+    /// Image jobs running at once (`--jobs`, default one per core). A job's permit is
+    /// held by its blocking task, so it is released when the CPU work ends, even if
+    /// the client has gone and its request was dropped.
+    pub work: Arc<Semaphore>,
     /// Image jobs admitted (running or waiting for a slot), and the most admitted at
-    /// once: `--jobs` + `--queue`.
-    pub admitted: AtomicUsize,
+    /// once: `--jobs` + `--queue`. Counted down by [`Admitted`]'s drop, whichever
+    /// way the job ends.
+    pub admitted: Arc<AtomicUsize>,
     pub max_admitted: usize,
     /// Largest request body, in bytes.
     pub max_body: usize,
@@ -111,6 +114,28 @@ fn answer(result: Result<Value, Fail>) -> Response {
 }
 
 // ---------------------------------------------------------------- shared steps
+
+/// One admitted image job: counted in `App::admitted` from [`Admitted::try_new`] until
+/// dropped.
+struct Admitted(Arc<AtomicUsize>);
+
+impl Admitted {
+    /// Admits one more job, unless `max` are admitted already.
+    fn try_new(count: &Arc<AtomicUsize>, max: usize) -> Option<Admitted> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Admitted(Arc::clone(count)))
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 impl App {
     async fn args(
@@ -225,27 +250,30 @@ impl App {
 
     /// Runs `f` on the blocking pool once one of the job slots is free; refuses with
     /// `ratelimited` when `max_admitted` jobs are already running or waiting.
+    ///
+    /// Safe to cancel: if the request is dropped (its client went away) while waiting,
+    /// its admission is returned by [`Admitted`]'s drop; once running, the job's slot
+    /// and admission belong to the blocking task and are returned when `f` returns,
+    /// so `--jobs` bounds the CPU work actually running, not the requests still
+    /// listening. (The engine has no cancellation yet, so an abandoned job runs to its
+    /// end.)
     async fn image_job<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Fail> {
-        if self.admitted.fetch_add(1, Ordering::SeqCst) >= self.max_admitted {
-            self.admitted.fetch_sub(1, Ordering::SeqCst);
-            return Err(Fail::Response(Box::new(ratelimited(1))));
-        }
-        let result = async {
-            let _permit = self
-                .work
-                .acquire()
-                .await
-                .map_err(|_| Fail::Code("internal_error"))?;
-            tokio::task::spawn_blocking(f)
-                .await
-                .map_err(|_| Fail::Code("internal_error"))
-        }
-        .await;
-        self.admitted.fetch_sub(1, Ordering::SeqCst);
-        result
+        let admitted = Admitted::try_new(&self.admitted, self.max_admitted)
+            .ok_or_else(|| Fail::Response(Box::new(ratelimited(1))))?;
+        let permit = Arc::clone(&self.work)
+            .acquire_owned()
+            .await
+            .map_err(|_| Fail::Code("internal_error"))?;
+        tokio::task::spawn_blocking(move || {
+            let result = f();
+            drop((permit, admitted));
+            result
+        })
+        .await
+        .map_err(|_| Fail::Code("internal_error"))
     }
 
     /// Points the user's profile at nothing and deletes what it pointed at. Returns the
