@@ -290,6 +290,16 @@ fn image_urls(profile: &Value) -> Vec<(Option<u32>, String)> {
     v
 }
 
+/// A browser may not take the response for anything but its declared type, nor run
+/// or load anything from it.
+fn assert_not_sniffable(r: &Reply) {
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
+}
+
 #[test]
 fn upload_profile_fetch_delete_round_trip() {
     let s = start("round-trip");
@@ -306,6 +316,8 @@ fn upload_profile_fetch_delete_round_trip() {
         .to_owned();
     let r = curl(&[&default_72]);
     assert_eq!(r.status, 200);
+    assert_not_sniffable(&r);
+    assert_not_sniffable(&before);
     let d = decode(&r.body, Format::Jpeg);
     assert_eq!((d.w, d.h), (72, 72));
 
@@ -334,6 +346,7 @@ fn upload_profile_fetch_delete_round_trip() {
         assert_eq!(r.status, 200, "{url}");
         assert_eq!(r.header("content-type"), Some("image/jpeg"));
         assert!(r.header("cache-control").unwrap().contains("immutable"));
+        assert_not_sniffable(&r);
         let d = decode(&r.body, Format::Jpeg);
         // image_original: the upload's own square (800 letterboxed), no metadata.
         assert_eq!(d.w, size.unwrap_or(800), "{url}");

@@ -62,7 +62,24 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/admin.users.remove", any(users_remove))
         .route("/management/v1/users/{user}/avatar", delete(zitadel_delete))
         .route("/avatars/{user}/{version}/{file}", get(avatar_file))
+        .layer(axum::middleware::map_response(no_sniffing))
         .with_state(app)
+}
+
+/// Every response: browsers must not guess a type other than the declared one (an
+/// image that also parses as HTML stays an image), and whatever is served is not
+/// allowed to run or load anything, even when opened directly.
+async fn no_sniffing(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
 
 // ---------------------------------------------------------------- responses
