@@ -454,6 +454,26 @@ fn engine_rejections_map_one_to_one() {
         false
     );
     assert_eq!(set(&ok, "image/png", &[]), "ok");
+    // The smallest crop is the smallest image, 512 (Slack's minimum side); before, a
+    // 10 px crop answered ok but left the profile showing the default avatar.
+    for w in ["crop_w=10", "crop_w=511"] {
+        assert_eq!(
+            set(&ok, "image/png", &["crop_x=0", "crop_y=0", w]),
+            "too_small"
+        );
+    }
+    let p = s.profile("t-ada", None).json();
+    assert_eq!(p["profile"]["is_custom_image"], true);
+    let before = p["profile"]["image_original"].clone();
+    assert_eq!(
+        set(&ok, "image/png", &["crop_x=88", "crop_y=0", "crop_w=512"]),
+        "ok"
+    );
+    let p = s.profile("t-ada", None).json();
+    assert_eq!(p["profile"]["is_custom_image"], true);
+    assert_ne!(p["profile"]["image_original"], before);
+    let original = curl(&[p["profile"]["image_original"].as_str().unwrap()]);
+    assert_eq!(decode(&original.body, Format::Jpeg).w, 512);
 }
 
 #[test]

@@ -394,6 +394,12 @@ async fn set_photo_inner(
         .begin(WRITE_TIER2, &method, &uri, &headers, body)
         .await?;
     let crop = crop_box(&args)?;
+    // The crop is the picture the avatar is made from: it must be as large as the
+    // smallest image accepted whole (Slack's 512), or it would be upscaled to 1024
+    // from a few pixels (and the upload's own square, image_original, would not exist).
+    if crop.is_some_and(|c| c.w < Policy::default().min_side) {
+        return Err(Fail::Code("too_small"));
+    }
     let image = args.image.as_ref().ok_or("invalid_arguments")?;
     let content_type = image.content_type.clone().ok_or("bad_image")?;
     let bytes = image.bytes.clone();
