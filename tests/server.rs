@@ -432,7 +432,10 @@ fn engine_rejections_map_one_to_one() {
         "bad_image",
         "Content-Type must match"
     );
-    assert_eq!(set(&ok, "application/octet-stream", &[]), "bad_image");
+    // A generic part type is no declaration (the official SDKs send one for bytes):
+    // the bytes decide. A specific type must match them.
+    assert_eq!(set(&text, "application/octet-stream", &[]), "bad_image");
+    assert_eq!(set(&ok, "text/plain", &[]), "bad_image");
     assert_eq!(set(&small, "image/jpeg", &[]), "too_small");
     assert_eq!(set(&large, "image/jpeg", &[]), "too_large");
     assert_eq!(set(&many, "image/gif", &[]), "too_many_frames");
@@ -454,6 +457,7 @@ fn engine_rejections_map_one_to_one() {
         false
     );
     assert_eq!(set(&ok, "image/png", &[]), "ok");
+    assert_eq!(set(&ok, "application/octet-stream", &[]), "ok");
     // The smallest crop is the smallest image, 512 (Slack's minimum side); before, a
     // 10 px crop answered ok but left the profile showing the default avatar.
     for w in ["crop_w=10", "crop_w=511"] {
@@ -474,6 +478,21 @@ fn engine_rejections_map_one_to_one() {
     assert_ne!(p["profile"]["image_original"], before);
     let original = curl(&[p["profile"]["image_original"].as_str().unwrap()]);
     assert_eq!(decode(&original.body, Format::Jpeg).w, 512);
+}
+
+/// Methods the server does not have get Slack's `unknown_method` as JSON (HTTP 200,
+/// which the official SDKs raise as that error code), and other HTTP verbs a JSON 405.
+#[test]
+fn unknown_methods_and_verbs_are_slack_errors() {
+    let s = start("unknown");
+    let r = curl(&["-X", "POST", "-d", "token=t-ada", &s.api("users.info")]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.code(), "unknown_method");
+    assert_eq!(r.json()["req_method"], "users.info");
+    let r = curl(&["-X", "PUT", &s.api("users.setPhoto")]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.code(), "method_not_allowed");
+    assert_eq!(r.header("allow"), Some("GET, POST"));
 }
 
 #[test]

@@ -62,6 +62,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/admin.users.remove", any(users_remove))
         .route("/management/v1/users/{user}/avatar", delete(zitadel_delete))
         .route("/avatars/{user}/{version}/{file}", get(avatar_file))
+        .route("/api/{method}", any(unknown_method))
         .layer(axum::middleware::map_response(no_sniffing))
         .with_state(app)
 }
@@ -164,9 +165,11 @@ impl App {
         accepts: Accepts,
     ) -> Result<Args, Fail> {
         if *method != Method::GET && *method != Method::POST {
-            return Err(Fail::Response(Box::new(
-                StatusCode::METHOD_NOT_ALLOWED.into_response(),
-            )));
+            let mut r = slack_error("method_not_allowed");
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return Err(Fail::Response(Box::new(r)));
         }
         let hold = if *method == Method::POST {
             let declared = headers
@@ -371,6 +374,16 @@ const ADMIN_TIER2: Spec = Spec {
     },
 };
 
+// ---------------------------------------------------------------- unknown methods
+
+/// Any other `/api/<method>`: Slack's `unknown_method` with the method's name, HTTP 200
+/// so the official SDKs raise it as an API error with that code (the Node SDK turns
+/// any other status into a bare HTTP error).
+async fn unknown_method(Path(name): Path<String>) -> Response {
+    let name: String = name.chars().take(100).collect();
+    slack(json!({"ok": false, "error": "unknown_method", "req_method": name}))
+}
+
 // ---------------------------------------------------------------- users.setPhoto
 
 async fn set_photo(
@@ -401,7 +414,7 @@ async fn set_photo_inner(
         return Err(Fail::Code("too_small"));
     }
     let image = args.image.as_ref().ok_or("invalid_arguments")?;
-    let content_type = image.content_type.clone().ok_or("bad_image")?;
+    let content_type = declared_type(image.content_type.as_deref());
     let bytes = image.bytes.clone();
 
     let mut hasher = Sha256::new();
@@ -413,7 +426,10 @@ async fn set_photo_inner(
 
     let job = app
         .image_job(move || {
-            let mut upload = Upload::new(&bytes).with_content_type(&content_type);
+            let mut upload = Upload::new(&bytes);
+            if let Some(declared) = &content_type {
+                upload = upload.with_content_type(declared);
+            }
             if let Some(c) = crop {
                 upload = upload.with_crop(c);
             }
@@ -477,6 +493,17 @@ async fn set_photo_inner(
 }
 
 /// `crop_x`, `crop_y`, `crop_w`: all three non-negative integers, or none.
+/// The image part's type as a declaration the engine must hold the bytes to, or
+/// `None` when the client declared nothing specific: no type, an empty one, or
+/// `application/octet-stream`, which is what the official SDKs send for bytes and
+/// buffers (the engine then goes by the bytes alone). Any other type, `image/*` or
+/// not, is checked against the bytes.
+fn declared_type(part_type: Option<&str>) -> Option<String> {
+    let essence = part_type?.split(';').next()?.trim();
+    (!essence.is_empty() && !essence.eq_ignore_ascii_case("application/octet-stream"))
+        .then(|| essence.to_owned())
+}
+
 fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
     let parse = |name| args.get(name).map(|v| v.trim().parse::<u32>());
     match (parse("crop_x"), parse("crop_y"), parse("crop_w")) {
@@ -798,5 +825,26 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
         }
         Err(Fail::Response(r)) => *r,
         _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declared_type;
+
+    #[test]
+    fn generic_or_missing_part_types_are_no_declaration() {
+        for undeclared in [None, Some(""), Some("  "), Some("application/octet-stream")] {
+            assert_eq!(declared_type(undeclared), None, "{undeclared:?}");
+        }
+        assert_eq!(declared_type(Some("Application/Octet-Stream; x=1")), None);
+        assert_eq!(
+            declared_type(Some("image/png; charset=binary")).as_deref(),
+            Some("image/png")
+        );
+        assert_eq!(
+            declared_type(Some("text/plain")).as_deref(),
+            Some("text/plain")
+        );
     }
 }
