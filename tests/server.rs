@@ -565,6 +565,44 @@ fn request_shapes_get_slack_errors() {
     let mut reply = String::new();
     let _ = sock.read_to_string(&mut reply);
     assert!(reply.contains("\"error\":\"too_large\""), "{reply}");
+
+    // A body somewhat over the cap (20 MB against 16 MiB) is read to its end and
+    // thrown away, so a client that sends it all before reading (as the official SDKs
+    // do) gets the answer, not a broken pipe or a reset.
+    let body = [
+        &b"--zz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a\"\r\n\r\n"[..],
+        &vec![0u8; 20_000_000],
+        b"\r\n--zz--\r\n",
+    ]
+    .concat();
+    let mut sock = TcpStream::connect(addr).unwrap();
+    write!(
+        sock,
+        "POST /api/users.setPhoto HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t-ada\r\n\
+         Connection: close\r\nContent-Type: multipart/form-data; boundary=zz\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    sock.write_all(&body).expect("the whole body is read");
+    let mut reply = String::new();
+    let _ = sock.read_to_string(&mut reply);
+    assert!(reply.contains("\"error\":\"too_large\""), "{reply}");
+    // The same without a Content-Length (chunked).
+    let dir = scratch("shapes-files");
+    let big = write_temp(&dir, "big.jpg", &body[80..]);
+    let image = format!("image=@{big};type=image/jpeg");
+    let url = s.api("users.setPhoto");
+    let chunked = [
+        "-H",
+        "Authorization: Bearer t-ada",
+        "-H",
+        "Transfer-Encoding: chunked",
+        "-F",
+        &image,
+        &url,
+    ];
+    assert_eq!(curl(&chunked).code(), "too_large");
 }
 
 #[test]

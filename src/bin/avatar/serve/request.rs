@@ -64,16 +64,11 @@ pub async fn read(
             .get(axum::http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
+        // Far past the limit: answered at once, and the connection closes unread.
+        if declared.is_some_and(|n| n > DISCARD_CAP) {
             return Err("too_large");
         }
-        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
-            if is_length_limit(&e) {
-                "too_large"
-            } else {
-                "request_timeout"
-            }
-        })?;
+        let bytes = collect(body, limit, declared).await?;
         if declared.is_some_and(|n| n != bytes.len() as u64) {
             return Err("request_timeout");
         }
@@ -93,15 +88,36 @@ pub async fn read(
     Ok(args)
 }
 
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if err.to_string().contains("length limit") {
-            return true;
+/// Most bytes of an oversized body read and thrown away, so that its client (the
+/// official SDKs among them) gets the `too_large` answer instead of a broken pipe.
+/// Past it the answer goes out at once and the connection closes unread. Reading
+/// costs time, not memory: nothing past `limit` is kept, and the whole body is under
+/// the caller's 30 s body timeout.
+pub const DISCARD_CAP: u64 = 64 << 20;
+
+/// The body, at most `limit` bytes kept (`declared`, its Content-Length, sizes the
+/// buffer). A longer body is read to its end (up to [`DISCARD_CAP`]) without keeping
+/// it, then `too_large`; a failing stream is `request_timeout`.
+async fn collect(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, &'static str> {
+    use futures_util::StreamExt;
+    let start = declared.map_or(0, |n| n.min(limit as u64) as usize);
+    let mut kept = Vec::with_capacity(start);
+    let mut total = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| "request_timeout")?;
+        total += chunk.len() as u64;
+        if total > DISCARD_CAP {
+            return Err("too_large");
         }
-        source = err.source();
+        if total <= limit as u64 {
+            kept.extend_from_slice(&chunk);
+        }
     }
-    false
+    if total > limit as u64 {
+        return Err("too_large");
+    }
+    Ok(Bytes::from(kept))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
