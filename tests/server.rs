@@ -758,6 +758,15 @@ fn zitadel_delete_avatar() {
         .parse()
         .unwrap();
     assert!(second > first + 1, "{first} then {second}");
+    // With no avatar set, ZITADEL still records the removal: the sequence rises.
+    let again = del(Some("t-admin"), "U1", None);
+    assert_eq!(again.status, 200);
+    let third: u64 = again.json()["details"]["sequence"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(third, second + 1);
     // An admin of another team may not.
     let foreign = del(Some("t-other"), "U1", None);
     assert_eq!(foreign.status, 403);

@@ -297,13 +297,16 @@ impl App {
     }
 
     /// Points the user's profile at nothing and deletes what it pointed at. Returns the
-    /// new profile; no change (and no new sequence) if nothing was set.
-    async fn clear_avatar(&self, user: &str, remove_user: bool) -> Result<Profile, Fail> {
+    /// new profile. When nothing was set, `users.deletePhoto` changes nothing (no new
+    /// sequence); ZITADEL's `RemoveHumanAvatar` records its event on every call, so
+    /// its sequence and change date rise all the same.
+    async fn clear_avatar(&self, user: &str, how: Clear) -> Result<Profile, Fail> {
+        let remove_user = how == Clear::RemoveUser;
         let lock = self.user_lock(user);
         let _held = lock.lock().await;
         let mut profile = self.store.profile(user).await?;
         let old = profile.version.take();
-        if old.is_none() && !remove_user {
+        if old.is_none() && how == Clear::Photo {
             return Ok(profile);
         }
         profile.renditions.clear();
@@ -322,6 +325,17 @@ impl App {
         }
         Ok(profile)
     }
+}
+
+/// Which call clears an avatar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clear {
+    /// `users.deletePhoto`: nothing to clear is no change.
+    Photo,
+    /// ZITADEL's avatar delete: a change (new sequence) on every call.
+    AvatarEvent,
+    /// `admin.users.remove`: the avatar and the user.
+    RemoveUser,
 }
 
 const WRITE: &str = "users.profile:write";
@@ -527,7 +541,7 @@ async fn delete_photo(
             let (_, caller) = app
                 .begin(WRITE_TIER2, &method, &uri, &headers, body)
                 .await?;
-            app.clear_avatar(&caller.user.id, false).await?;
+            app.clear_avatar(&caller.user.id, Clear::Photo).await?;
             Ok(json!({"ok": true}))
         }
         .await,
@@ -598,7 +612,7 @@ async fn users_remove(
             if user.primary_owner {
                 return Err("cannot_modify_primary_owner".into());
             }
-            app.clear_avatar(&user.id, true).await?;
+            app.clear_avatar(&user.id, Clear::RemoveUser).await?;
             app.removed
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
@@ -675,7 +689,7 @@ async fn zitadel_delete(
     if !allowed {
         return zitadel_error(StatusCode::FORBIDDEN, 7, "permission denied");
     }
-    match app.clear_avatar(&user.id, false).await {
+    match app.clear_avatar(&user.id, Clear::AvatarEvent).await {
         Ok(p) => {
             let body = json!({"details": {
                 "sequence": p.sequence.to_string(),
