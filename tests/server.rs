@@ -623,6 +623,36 @@ fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(s.profile("t-ada", None).code(), "ok");
 }
 
+/// Token guessing is throttled per client address: past `auth_failures` unknown tokens
+/// in a minute, every request from that address is `ratelimited` (HTTP 429,
+/// `Retry-After`), a valid token included, until the minute ends. (Before, invalid
+/// tokens were never limited: thousands of guesses a second on one connection.)
+#[test]
+fn token_guessing_is_throttled_per_address() {
+    let config = CONFIG.replace("tier2 = 1000", "tier2 = 1000\nauth_failures = 5");
+    let s = start_with(&scratch("guessing"), &config);
+    // A minute boundary may reset the count once; within 11 guesses one is refused.
+    let mut refused = None;
+    for i in 0..11 {
+        let r = s.delete_photo(&format!("guess-{i}"));
+        match (r.status, r.code().as_str()) {
+            (200, "invalid_auth") => {}
+            (429, "ratelimited") => {
+                refused = Some(r);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let refused = refused.expect("guessing was never throttled");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    if retry >= 3 {
+        // The same address with the right token waits too (the window still runs).
+        assert_eq!(s.delete_photo("t-ada").status, 429);
+    }
+}
+
 #[test]
 fn admin_users_remove() {
     let s = start("remove");

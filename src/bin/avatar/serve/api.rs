@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use avatar_engine::{process, CropBox, Format, Policy, Upload};
 
-use super::auth::{authenticate, Caller, Needs, RateLimiter, Tier};
+use super::auth::{authenticate, Caller, FailureLimiter, Needs, RateLimiter, Tier};
 use super::config::{valid_id, Config, TokenType};
 use super::identicon;
 use super::request::{self, Accepts, Args};
@@ -33,6 +33,8 @@ pub struct App {
     /// Base of every URL in responses, without a trailing slash.
     pub public_url: String,
     pub limiter: RateLimiter,
+    /// Failed authentications per client address (`rate_limits.auth_failures`).
+    pub failures: FailureLimiter,
     /// Users removed by `admin.users.remove` (persisted in their profiles).
     pub removed: RwLock<HashSet<String>>,
     /// One lock per user: changes to one user's avatar are serial.
@@ -64,7 +66,40 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/avatars/{user}/{version}/{file}", get(avatar_file))
         .route("/api/{method}", any(unknown_method))
         .layer(axum::middleware::map_response(no_sniffing))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            throttle_guessing,
+        ))
         .with_state(app)
+}
+
+/// Marks a response whose request failed authentication (an unknown token), for
+/// [`throttle_guessing`].
+#[derive(Clone, Copy)]
+struct AuthFailed;
+
+/// Per client address: past `rate_limits.auth_failures` failed authentications this
+/// minute, every request is `ratelimited` before anything of it is read.
+async fn throttle_guessing(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let limit = app.config.rate_limits.auth_failures;
+    if let Some(ip) = peer {
+        if let Err(retry) = app.failures.check(ip, limit) {
+            return ratelimited(retry);
+        }
+    }
+    let response = next.run(request).await;
+    if let (Some(ip), Some(AuthFailed)) = (peer, response.extensions().get::<AuthFailed>()) {
+        app.failures.failed(ip);
+    }
+    response
 }
 
 /// Every response: browsers must not guess a type other than the declared one (an
@@ -126,7 +161,13 @@ impl From<object_store::Error> for Fail {
 fn answer(result: Result<Value, Fail>) -> Response {
     match result {
         Ok(v) => slack(v),
-        Err(Fail::Code(code)) => slack_error(code),
+        Err(Fail::Code(code)) => {
+            let mut r = slack_error(code);
+            if code == "invalid_auth" {
+                r.extensions_mut().insert(AuthFailed);
+            }
+            r
+        }
         Err(Fail::Response(r)) => *r,
     }
 }
@@ -657,7 +698,13 @@ async fn zitadel_delete(
     };
     let caller = match authenticate(&app.config, |u| app.is_removed(u), Some(&token), any) {
         Ok(c) => c,
-        Err(e) => return zitadel_error(StatusCode::UNAUTHORIZED, 16, e),
+        Err(e) => {
+            let mut r = zitadel_error(StatusCode::UNAUTHORIZED, 16, e);
+            if e == "invalid_auth" {
+                r.extensions_mut().insert(AuthFailed);
+            }
+            return r;
+        }
     };
     if let Err(retry) = app
         .limiter

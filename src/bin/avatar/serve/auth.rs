@@ -1,6 +1,7 @@
 //! Who is calling, and may they: tokens, scopes, token types, rate-limit tiers.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -105,4 +106,54 @@ impl RateLimiter {
         entry.1 += 1;
         Ok(())
     }
+}
+
+/// Failed authentications per client address, in fixed one-minute windows, so tokens
+/// cannot be guessed at line rate. At most [`MAX_ADDRESSES`] addresses are tracked;
+/// past that, earlier minutes' entries are dropped first, then the whole table (an
+/// attacker with that many addresses gets one more window, not unbounded memory).
+#[derive(Default)]
+pub struct FailureLimiter {
+    windows: Mutex<HashMap<IpAddr, (u64, u32)>>,
+}
+
+/// Most client addresses tracked by [`FailureLimiter`].
+pub const MAX_ADDRESSES: usize = 100_000;
+
+impl FailureLimiter {
+    /// `Err(seconds until the next window)` if `ip` has failed `limit` times this
+    /// minute.
+    pub fn check(&self, ip: IpAddr, limit: u32) -> Result<(), u64> {
+        let (minute, now) = minute();
+        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        match windows.get(&ip) {
+            Some(&(m, n)) if m == minute && n >= limit => Err(60 - now % 60),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failed authentication from `ip`.
+    pub fn failed(&self, ip: IpAddr) {
+        let (minute, _) = minute();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() >= MAX_ADDRESSES && !windows.contains_key(&ip) {
+            windows.retain(|_, w| w.0 == minute);
+            if windows.len() >= MAX_ADDRESSES {
+                windows.clear();
+            }
+        }
+        let entry = windows.entry(ip).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
+/// The current minute since the epoch, and the current second.
+fn minute() -> (u64, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (now / 60, now)
 }

@@ -20,6 +20,7 @@
 //! tier2 = 20
 //! tier3 = 50
 //! tier4 = 100
+//! auth_failures = 30    # failed authentications per minute per client address
 //! ```
 
 use std::collections::HashMap;
@@ -91,6 +92,10 @@ pub struct RateLimits {
     pub tier2: u32,
     pub tier3: u32,
     pub tier4: u32,
+    /// Failed authentications (unknown tokens) per minute from one client address;
+    /// past it, every request from that address is `ratelimited` until the minute
+    /// ends, before its body is read. Default: 30.
+    pub auth_failures: u32,
 }
 
 impl Default for RateLimits {
@@ -99,6 +104,7 @@ impl Default for RateLimits {
             tier2: 20,
             tier3: 50,
             tier4: 100,
+            auth_failures: 30,
         }
     }
 }

@@ -173,6 +173,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
                 .public_url
                 .unwrap_or_else(|| format!("http://{local}")),
             limiter: Default::default(),
+            failures: Default::default(),
             removed: RwLock::new(removed),
             locks: Mutex::default(),
             work: Arc::new(tokio::sync::Semaphore::new(jobs)),
@@ -183,11 +184,14 @@ pub fn run(serve: Serve) -> Result<(), String> {
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");
-        axum::serve(listener, api::router(app))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+        axum::serve(
+            listener,
+            api::router(app).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
     })
 }
