@@ -318,6 +318,11 @@ fn upload_profile_fetch_delete_round_trip() {
     assert_eq!(r.status, 200);
     assert_not_sniffable(&r);
     assert_not_sniffable(&before);
+    // Any well-formed id has a default avatar: the public route does not tell which
+    // users exist.
+    let unknown = curl(&[&default_72.replace("/U1/", "/U999/")]);
+    assert_eq!(unknown.status, 200);
+    assert_ne!(unknown.body, r.body);
     let d = decode(&r.body, Format::Jpeg);
     assert_eq!((d.w, d.h), (72, 72));
 
@@ -797,9 +802,12 @@ fn zitadel_delete_avatar() {
         .parse()
         .unwrap();
     assert_eq!(third, second + 1);
-    // An admin of another team may not.
+    // An admin of another team may not, and is told only what an unknown id gets.
     let foreign = del(Some("t-other"), "U1", None);
-    assert_eq!(foreign.status, 403);
+    assert_eq!(
+        (foreign.status, foreign.json()),
+        (missing.status, missing.json())
+    );
 }
 
 /// Every profile points to a complete set: each URL resolves and decodes.

@@ -723,9 +723,11 @@ async fn zitadel_delete(
     else {
         return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found");
     };
+    // A user outside the caller's organisation (or the one named by the header) is
+    // not found, exactly as an unknown id is: which ids exist elsewhere is not told.
     let org = headers.get("x-zitadel-orgid").and_then(|v| v.to_str().ok());
-    if org.is_some_and(|o| o != user.team) {
-        return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found in organisation");
+    if org.is_some_and(|o| o != user.team) || caller.user.team != user.team {
+        return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found");
     }
     let has = |scope: &str| caller.token.scopes.iter().any(|s| s == scope);
     let allowed = caller.token.kind == TokenType::User
@@ -853,7 +855,9 @@ fn file_response(bytes: Vec<u8>, file: &str, etag: String) -> Response {
 
 /// The generated default avatar of a known user: `<size>.jpg` or `original.jpg`.
 async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMap) -> Response {
-    let known = app.config.users.iter().any(|u| u.id == user) && !app.is_removed(user);
+    // Any well-formed id gets its identicon, known or not (and removed or not), so
+    // this public route does not tell which users exist.
+    let known = valid_id(user);
     let size = match file.strip_suffix(".jpg") {
         Some("original") => Some(512),
         Some(s) => s
