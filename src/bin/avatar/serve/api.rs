@@ -708,7 +708,7 @@ async fn zitadel_delete(
     };
     if let Err(retry) = app
         .limiter
-        .check(&app.config.rate_limits, &token, Tier::Two)
+        .check(&app.config.rate_limits, &caller.token.token, Tier::Two)
     {
         let mut r = zitadel_error(StatusCode::TOO_MANY_REQUESTS, 8, "rate limited");
         r.headers_mut()

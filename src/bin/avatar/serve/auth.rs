@@ -43,11 +43,7 @@ pub fn authenticate(
     needs: Needs,
 ) -> Result<Caller, &'static str> {
     let token = token.filter(|t| !t.is_empty()).ok_or("not_authed")?;
-    let t = config
-        .tokens
-        .iter()
-        .find(|t| t.token == token)
-        .ok_or("invalid_auth")?;
+    let t = config.token(token).ok_or("invalid_auth")?;
     if t.revoked {
         return Err("token_revoked");
     }

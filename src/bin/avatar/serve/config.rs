@@ -38,6 +38,12 @@ pub struct Config {
     pub tokens: Vec<Token>,
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// Token index by the SHA-256 of its secret. After parsing, each [`Token::token`]
+    /// holds its digest in hex, never the secret: a presented token is hashed and
+    /// looked up, so no comparison ever runs over a secret, and a memory dump or a
+    /// log line holds no usable token.
+    #[serde(skip)]
+    digests: HashMap<[u8; 32], usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +78,7 @@ pub enum TokenType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Token {
+    /// The secret as configured; after [`Config::parse`], its SHA-256 in hex.
     pub token: String,
     pub user: String,
     #[serde(rename = "type")]
@@ -113,7 +120,7 @@ impl Config {
     /// Parses and cross-checks: unique ids and tokens, every user in a known team,
     /// every token of a known user.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut seen = HashMap::new();
         for t in &config.teams {
             if seen.insert(("team", t.id.as_str()), ()).is_some() {
@@ -139,8 +146,25 @@ impl Config {
                 return Err(format!("a token names unknown user {}", t.user));
             }
         }
+        for (i, t) in config.tokens.iter_mut().enumerate() {
+            let digest = token_digest(&t.token);
+            config.digests.insert(digest, i);
+            t.token = digest.iter().map(|b| format!("{b:02x}")).collect();
+        }
         Ok(config)
     }
+
+    /// The configured token whose secret is `presented`, if any.
+    pub fn token(&self, presented: &str) -> Option<&Token> {
+        let i = *self.digests.get(&token_digest(presented))?;
+        self.tokens.get(i)
+    }
+}
+
+/// SHA-256 of a token's secret.
+fn token_digest(secret: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Ids become object-store path segments: letters and digits only.
@@ -156,6 +180,17 @@ mod tests {
     fn the_example_config_parses() {
         let c = Config::parse(include_str!("example.toml")).unwrap();
         assert_eq!((c.teams.len(), c.users.len(), c.tokens.len()), (1, 2, 2));
+        // Tokens are found by their secret, and only digests are kept.
+        let secret = include_str!("example.toml")
+            .lines()
+            .find_map(|l| l.strip_prefix("token = \""))
+            .and_then(|l| l.split('"').next())
+            .unwrap();
+        let found = c.token(secret).unwrap();
+        assert_eq!(found.token.len(), 64);
+        assert!(!found.token.contains(secret));
+        assert!(c.token("not-a-token").is_none());
+        assert!(c.tokens.iter().all(|t| t.token.len() == 64));
         assert_eq!(c.rate_limits.tier2, 20);
         assert!(c.users[1].admin && !c.users[0].admin);
     }
