@@ -407,6 +407,14 @@ fn auth_errors_are_slack_codes() {
     assert_eq!(set("t-expired"), "token_expired");
     assert_eq!(set("t-gone"), "account_inactive");
     assert_eq!(set("t-read"), "missing_scope");
+    let scope = s.set_photo("t-read", &photo, "image/jpeg", &[]).json();
+    assert_eq!(
+        (&scope["needed"], &scope["provided"]),
+        (
+            &Value::from("users.profile:write"),
+            &Value::from("users.profile:read")
+        )
+    );
     assert_eq!(set("t-bot"), "not_allowed_token_type");
     // A bot may read profiles; unknown and other-team users are not found.
     assert_eq!(s.profile("t-bot", Some("U1")).code(), "ok");

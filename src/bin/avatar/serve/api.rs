@@ -239,7 +239,23 @@ impl App {
 
     fn caller(&self, token: Option<&str>, needs: Needs) -> Result<Caller, Fail> {
         let removed = self.removed.read().unwrap_or_else(|p| p.into_inner());
-        let caller = authenticate(&self.config, |u| removed.contains(u), token, needs)?;
+        let caller = match authenticate(&self.config, |u| removed.contains(u), token, needs) {
+            Ok(c) => c,
+            // Slack names the scope wanted and the scopes the token has.
+            Err("missing_scope") => {
+                let provided = token
+                    .and_then(|t| self.config.token(t))
+                    .map(|t| t.scopes.join(","))
+                    .unwrap_or_default();
+                return Err(Fail::Response(Box::new(slack(json!({
+                    "ok": false,
+                    "error": "missing_scope",
+                    "needed": needs.scope,
+                    "provided": provided,
+                })))));
+            }
+            Err(code) => return Err(Fail::Code(code)),
+        };
         self.limiter
             .check(&self.config.rate_limits, &caller.token.token, needs.tier)
             .map_err(|retry| Fail::Response(Box::new(ratelimited(retry))))?;
