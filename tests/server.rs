@@ -552,6 +552,14 @@ fn request_shapes_get_slack_errors() {
         "invalid_array_arg"
     );
     assert_eq!(post(Some("application/x-www-form-urlencoded"), ""), "ok");
+    // POST data missing: Slack's request_timeout, for a multipart body with nothing in
+    // it, and for setPhoto (which needs its image) with no body at all.
+    assert_eq!(
+        post(Some("multipart/form-data; boundary=zz"), ""),
+        "request_timeout"
+    );
+    let empty = curl(&["-X", "POST", "-H", auth, &s.api("users.setPhoto")]);
+    assert_eq!(empty.code(), "request_timeout");
 
     // A body shorter than its Content-Length: request_timeout.
     let addr = s.base.trim_start_matches("http://");

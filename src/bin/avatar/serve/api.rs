@@ -484,7 +484,11 @@ async fn set_photo_inner(
     if crop.is_some_and(|c| c.w < Policy::default().min_side) {
         return Err(Fail::Code("too_small"));
     }
-    let image = args.image.as_ref().ok_or("invalid_arguments")?;
+    let image = args.image.as_ref().ok_or(if args.empty_post {
+        "request_timeout"
+    } else {
+        "invalid_arguments"
+    })?;
     let content_type = declared_type(image.content_type.as_deref());
     let bytes = image.bytes.clone();
 

@@ -19,6 +19,9 @@ pub struct Args {
     pub bearer: Option<String>,
     /// The share of the server's body budget this call holds until it is dropped.
     pub hold: Option<tokio::sync::OwnedSemaphorePermit>,
+    /// A POST whose body was empty: for a method that needs POST data, Slack's
+    /// `request_timeout` ("POST data missing or truncated").
+    pub empty_post: bool,
 }
 
 impl Args {
@@ -72,10 +75,21 @@ pub async fn read(
         if declared.is_some_and(|n| n != bytes.len() as u64) {
             return Err("request_timeout");
         }
+        args.empty_post = bytes.is_empty();
         let content_type = headers
             .get(axum::http::header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or(""));
         match content_type {
+            // A multipart POST with no data at all is missing, not malformed.
+            Some(ct)
+                if bytes.is_empty()
+                    && ct
+                        .trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("multipart/") =>
+            {
+                return Err("request_timeout")
+            }
             // An empty POST (arguments in the query, or none) needs no type.
             None if bytes.is_empty() => {}
             None => return Err("missing_post_type"),
