@@ -792,7 +792,9 @@ fn zitadel_delete_avatar() {
     assert_eq!(own.status, 200);
     let details = &own.json()["details"];
     assert_eq!(details["resourceOwner"], "T1");
-    let first: u64 = details["sequence"].as_str().unwrap().parse().unwrap();
+    let sequence =
+        |details: &Value| -> u64 { details["sequence"].as_str().unwrap().parse().unwrap() };
+    let first = sequence(details);
     assert!(details["creationDate"].as_str().unwrap().ends_with('Z'));
     assert_eq!(
         s.profile("t-ada", None).json()["profile"]["is_custom_image"],
@@ -803,20 +805,12 @@ fn zitadel_delete_avatar() {
     assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
     let by_admin = del(Some("t-admin"), "U1", None);
     assert_eq!(by_admin.status, 200);
-    let second: u64 = by_admin.json()["details"]["sequence"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let second = sequence(&by_admin.json()["details"]);
     assert!(second > first + 1, "{first} then {second}");
     // With no avatar set, ZITADEL still records the removal: the sequence rises.
     let again = del(Some("t-admin"), "U1", None);
     assert_eq!(again.status, 200);
-    let third: u64 = again.json()["details"]["sequence"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let third = sequence(&again.json()["details"]);
     assert_eq!(third, second + 1);
     // An admin of another team may not, and is told only what an unknown id gets.
     let foreign = del(Some("t-other"), "U1", None);

@@ -62,9 +62,8 @@ fn decode_with_zune(
             .jpeg_set_out_colorspace(out);
         JpegDecoder::new_with_options(ZCursor::new(bytes), options)
     };
-    let fail = |e: zune_jpeg::errors::DecodeErrors| Rejection::bad_image(format!("JPEG: {e}"));
     let mut rgb = decoder(ColorSpace::RGB);
-    rgb.decode_headers().map_err(fail)?;
+    rgb.decode_headers().map_err(zune_error)?;
     let (width, height) = rgb
         .info()
         .map(|i| (usize::from(i.width), usize::from(i.height)))
@@ -96,6 +95,11 @@ fn decode_with_zune(
     })
 }
 
+/// zune-jpeg's error as the upload's fault.
+fn zune_error(e: zune_jpeg::errors::DecodeErrors) -> Rejection {
+    Rejection::bad_image(format!("JPEG: {e}"))
+}
+
 /// Decodes the whole frame of `decoder` (headers read or not) into a new buffer, which
 /// must be `len` bytes of 8-bit `what`.
 fn decode_all(
@@ -103,8 +107,7 @@ fn decode_all(
     len: usize,
     what: &str,
 ) -> Result<Vec<u8>, Rejection> {
-    let fail = |e: zune_jpeg::errors::DecodeErrors| Rejection::bad_image(format!("JPEG: {e}"));
-    decoder.decode_headers().map_err(fail)?;
+    decoder.decode_headers().map_err(zune_error)?;
     let size = decoder
         .output_buffer_size()
         .ok_or_else(|| Rejection::bad_image("JPEG: decoder could not size its output"))?;
@@ -114,6 +117,6 @@ fn decode_all(
         )));
     }
     let mut data = try_zeroed(len, "decoded JPEG")?;
-    decoder.decode_into(&mut data).map_err(fail)?;
+    decoder.decode_into(&mut data).map_err(zune_error)?;
     Ok(data)
 }
