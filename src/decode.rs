@@ -55,10 +55,24 @@ pub(crate) fn decode(
     info: &SourceInfo,
     inks: Option<&Inks>,
 ) -> Result<Pixels, Rejection> {
-    let pixels = match info.format {
+    decode_with_scan(bytes, info, inks).map(|(pixels, _)| pixels)
+}
+
+/// The byte ranges of a JPEG file that its scan's restart intervals were decoded
+/// from, in order: every coded block, and nothing after an interval's last one.
+pub(crate) type Consumed = Vec<std::ops::Range<usize>>;
+
+/// [`decode`], and for a JPEG that our own sequential decoder took, the byte ranges of
+/// `bytes` its scan was decoded from, one per restart interval (for the pass-through).
+pub(crate) fn decode_with_scan(
+    bytes: &[u8],
+    info: &SourceInfo,
+    inks: Option<&Inks>,
+) -> Result<(Pixels, Option<Consumed>), Rejection> {
+    let (pixels, consumed) = match info.format {
         Format::Jpeg => jpeg::decode(bytes, info, inks)?,
-        Format::Png => png::decode(bytes, info)?,
-        Format::Gif => gif::decode_first_frame(bytes, info)?,
+        Format::Png => (png::decode(bytes, info)?, None),
+        Format::Gif => (gif::decode_first_frame(bytes, info)?, None),
     };
     if (pixels.width, pixels.height) != (info.stored_width, info.stored_height) {
         return Err(Rejection::bad_image(format!(
@@ -70,5 +84,5 @@ pub(crate) fn decode(
         pixels.data.len(),
         pixels.width as usize * pixels.height as usize * pixels.channels
     );
-    Ok(pixels)
+    Ok((pixels, consumed))
 }

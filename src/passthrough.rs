@@ -1,5 +1,6 @@
 //! Stage 7, shortcut: a baseline JPEG whose rendition would be its own pixels is
-//! re-emitted as it was coded, with every metadata segment removed.
+//! re-emitted as it was coded, with every metadata segment removed and nothing of its
+//! scan but the bytes its MCUs were decoded from.
 //!
 //! Re-encoding a JPEG that needs no pixel change costs the biggest encode of the job
 //! (~45% of a 1024² job on one thread) and adds a generation of loss. Instead the
@@ -13,8 +14,17 @@
 //! transform flag would change how the components are read), and nothing but DQT, DHT,
 //! DRI, SOS and their scan data between SOI and EOI. Anything else returns `None` and
 //! the rendition is encoded as usual. The caller has already decoded the file in full
-//! (so its scan data is known to be sound) and checked that the rendition is the
-//! source's pixels unchanged: same side, no orientation, no crop, no letterbox.
+//! with our own sequential decoder (so its scan data is known to be sound) and checked
+//! that the rendition is the source's pixels unchanged: same side, no orientation, no
+//! crop, no letterbox.
+//!
+//! The scan is rebuilt from the byte ranges the decoder consumed, one per restart
+//! interval, joined by fresh `RSTn` markers: bytes a file hides between its last
+//! coded block and a restart marker or EOI (an HTML payload, say) are not served,
+//! nor are fill bytes. What survives of the source's scan is its coded blocks and
+//! the padding bits of each interval's last byte.
+
+use std::ops::Range;
 
 use crate::policy::MAX_PASSTHROUGH_BITS_PER_PIXEL as MAX_BITS_PER_PIXEL;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
@@ -26,13 +36,28 @@ pub(crate) const JFIF_APP0: [u8; 18] = [
     0x00, 0x00,
 ];
 
+/// `RST0` to `RST7`.
+const RESTART_MARKERS: [[u8; 2]; 8] = [
+    [0xFF, 0xD0],
+    [0xFF, 0xD1],
+    [0xFF, 0xD2],
+    [0xFF, 0xD3],
+    [0xFF, 0xD4],
+    [0xFF, 0xD5],
+    [0xFF, 0xD6],
+    [0xFF, 0xD7],
+];
+
 /// `jpeg` without its metadata segments, if it is a baseline JPEG of `side`×`side`
 /// pixels that can be passed through (see the module docs) and is at most
 /// [`MAX_BITS_PER_PIXEL`](crate::MAX_PASSTHROUGH_BITS_PER_PIXEL) once stripped; `None` otherwise.
-pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
-    // Pieces of `jpeg` to keep, in order, after SOI and the fresh APP0.
+/// `consumed` are the byte ranges of `jpeg` that its one scan's restart intervals
+/// were decoded from, in order.
+pub(crate) fn strip_baseline(jpeg: &[u8], side: u32, consumed: &[Range<usize>]) -> Option<Vec<u8>> {
+    // Pieces to keep, in order, after SOI and the fresh APP0.
     let mut keep: Vec<&[u8]> = Vec::new();
     let mut frame = false;
+    let mut scanned = false;
     let mut segments = Segments::after_soi(jpeg)?;
     loop {
         let segment = segments.read().ok()?;
@@ -48,17 +73,28 @@ pub(crate) fn strip_baseline(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
             }
             DQT | DHT | DRI => keep.push(whole),
             SOS => {
-                if !frame {
+                if !frame || scanned || consumed.is_empty() {
                     return None;
                 }
-                keep.push(whole);
+                scanned = true;
+                let header_end = segment.start + 4 + segment.body.len();
+                keep.push(&jpeg[segment.start..header_end]);
+                for (i, range) in consumed.iter().enumerate() {
+                    if range.start < header_end || range.end > segment.end {
+                        return None;
+                    }
+                    if i > 0 {
+                        keep.push(&RESTART_MARKERS[(i - 1) % 8]);
+                    }
+                    keep.push(&jpeg[range.clone()]);
+                }
             }
             APP14 => return None,
             0xE0..=0xEF | COM => {}
             _ => return None,
         }
     }
-    if !frame {
+    if !scanned {
         return None;
     }
     let len = 2 + JFIF_APP0.len() + keep.iter().map(|k| k.len()).sum::<usize>() + 2;
@@ -116,10 +152,21 @@ mod tests {
         j
     }
 
+    /// The two restart intervals of [`jpeg`]'s scan, as a decoder would have consumed
+    /// them: `12 FF00 34` and `56`.
+    fn intervals(src: &[u8]) -> Vec<Range<usize>> {
+        let first = src
+            .windows(3)
+            .position(|w| w == [0x12, 0xFF, 0x00])
+            .unwrap();
+        let second = src.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap() + 2;
+        vec![first..first + 4, second..second + 1]
+    }
+
     #[test]
     fn keeps_tables_frame_and_scan_and_drops_metadata_and_trailer() {
         let src = jpeg(64, [1, 2, 3], SOF0);
-        let out = strip_baseline(&src, 64).unwrap();
+        let out = strip_baseline(&src, 64, &intervals(&src)).unwrap();
         assert_eq!(&out[..2], &[0xFF, 0xD8]);
         assert_eq!(&out[2..20], &JFIF_APP0);
         let body_start = src.windows(2).position(|w| w == [0xFF, DQT]).unwrap();
@@ -131,21 +178,48 @@ mod tests {
     }
 
     #[test]
+    fn bytes_the_decoder_did_not_consume_are_not_kept() {
+        let clean = jpeg(64, [1, 2, 3], SOF0);
+        let mut src = clean.clone();
+        // After each interval's coded data: a payload, and fill bytes before RST0.
+        let rst = src.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap();
+        src.splice(rst..rst, *b"<script>\xFF\xFF");
+        let eoi = src.windows(2).rposition(|w| w == [0xFF, EOI]).unwrap();
+        src.splice(eoi..eoi, *b"<script>");
+        let first = src
+            .windows(3)
+            .position(|w| w == [0x12, 0xFF, 0x00])
+            .unwrap();
+        let second = src.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap() + 2;
+        let consumed = [first..first + 4, second..second + 1];
+        let out = strip_baseline(&src, 64, &consumed).unwrap();
+        assert_eq!(out, strip_baseline(&clean, 64, &intervals(&clean)).unwrap());
+        // Ranges outside the scan are refused.
+        assert!(strip_baseline(&src, 64, &[0..2, 2..4]).is_none());
+        assert!(strip_baseline(&src, 64, &[]).is_none());
+    }
+
+    #[test]
     fn refuses_what_it_cannot_pass_through_unchanged() {
+        let strip = |src: &[u8], side| strip_baseline(src, side, &intervals(src));
         // Wrong side, progressive, RGB component ids.
-        assert!(strip_baseline(&jpeg(64, [1, 2, 3], SOF0), 32).is_none());
-        assert!(strip_baseline(&jpeg(64, [1, 2, 3], 0xC2), 64).is_none());
-        assert!(strip_baseline(&jpeg(64, [b'R', b'G', b'B'], SOF0), 64).is_none());
+        assert!(strip(&jpeg(64, [1, 2, 3], SOF0), 32).is_none());
+        assert!(strip(&jpeg(64, [1, 2, 3], 0xC2), 64).is_none());
+        assert!(strip(&jpeg(64, [b'R', b'G', b'B'], SOF0), 64).is_none());
         // Adobe APP14 anywhere.
         let mut adobe = jpeg(64, [1, 2, 3], SOF0);
         adobe.splice(2..2, [0xFF, APP14, 0x00, 0x04, 0x00, 0x00]);
-        assert!(strip_baseline(&adobe, 64).is_none());
+        assert!(strip(&adobe, 64).is_none());
         // Too many bits per pixel: 4×4 leaves room for 4 bytes.
-        assert!(strip_baseline(&jpeg(4, [1, 2, 3], SOF0), 4).is_none());
+        assert!(strip(&jpeg(4, [1, 2, 3], SOF0), 4).is_none());
         // Truncated anywhere.
         let whole = jpeg(64, [1, 2, 3], SOF0);
+        let consumed = intervals(&whole);
         for cut in 0..whole.len() - 6 {
-            assert!(strip_baseline(&whole[..cut], 64).is_none(), "cut at {cut}");
+            assert!(
+                strip_baseline(&whole[..cut], 64, &consumed).is_none(),
+                "cut at {cut}"
+            );
         }
     }
 }

@@ -5,7 +5,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::canvas::compose_owned;
 use crate::colour;
-use crate::decode::{decode, decode_budget};
+use crate::decode::{decode_budget, decode_with_scan};
 use crate::encode::encode;
 use crate::error::{Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
@@ -168,14 +168,13 @@ fn render_still(
     policy: &Policy,
 ) -> Result<Vec<Rendition>, Rejection> {
     let inks = colour::inks(colours);
-    let mut pixels = decode(bytes, info, inks.as_ref())?;
+    let (mut pixels, consumed) = decode_with_scan(bytes, info, inks.as_ref())?;
     let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
     // Decoded in full, so the scan data is sound: the source may stand in for the
     // rendition of its own size, unless its colours had to be converted.
-    let original = if converted {
-        None
-    } else {
-        passthrough(bytes, info, placement, policy)
+    let original = match (converted, consumed) {
+        (false, Some(consumed)) => passthrough(bytes, &consumed, info, placement, policy),
+        _ => None,
     };
     let alpha = pixels.has_transparency();
     // Moves the decoded buffer when it already is the square; copies otherwise.
@@ -219,6 +218,7 @@ fn render_still(
 /// the square is the source's pixels unchanged (see [`Policy::jpeg_passthrough`]).
 fn passthrough(
     bytes: &[u8],
+    consumed: &[std::ops::Range<usize>],
     info: &SourceInfo,
     placement: &Placement,
     policy: &Policy,
@@ -230,7 +230,7 @@ fn passthrough(
     if !(unchanged && wanted) {
         return None;
     }
-    strip_baseline(bytes, placement.side).map(|jpeg| (placement.side, jpeg))
+    strip_baseline(bytes, placement.side, consumed).map(|jpeg| (placement.side, jpeg))
 }
 
 fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {

@@ -97,3 +97,47 @@ fn near_lossless_sources_are_re_encoded_smaller() {
     let out = &avatar.rendition(1024).unwrap().bytes;
     assert!(out.len() < src.len() / 2, "{} vs {}", out.len(), src.len());
 }
+
+/// Bytes hidden in the scan where no decoder reads them are not served. After the
+/// last coded block, before EOI (an HTML payload placed there came back verbatim
+/// before): the kept rendition is the clean file's, byte for byte. Before a restart
+/// marker (which the spec does not allow, and our decoder leaves to zune-jpeg): the
+/// rendition is re-encoded, so nothing of the payload survives either.
+#[test]
+fn bytes_no_decoder_reads_are_not_passed_through() {
+    let payload = b"<script>alert(1)</script>";
+    let served = |file: &[u8]| rendition_1024(&Policy::default(), &Upload::new(file));
+    let has_script = |b: &[u8]| b.windows(7).any(|w| w == b"<script");
+    for restart in [0u16, 3] {
+        let clean = jpeg(&photo(1024, 1024, 9, 12), 80, |e| {
+            if restart > 0 {
+                e.set_restart_interval(restart);
+            }
+        });
+        let mut before_eoi = clean.clone();
+        let eoi = before_eoi.len() - 2;
+        before_eoi.splice(eoi..eoi, payload.iter().copied());
+        let kept = served(&before_eoi);
+        assert!(
+            !has_script(&kept),
+            "restart {restart}: the payload was served"
+        );
+        assert_eq!(kept, served(&clean), "restart {restart}");
+        assert_eq!(
+            from_first_scan(&kept),
+            from_first_scan(&clean),
+            "restart {restart}: the clean file's scan, as coded"
+        );
+        if restart > 0 {
+            let mut before_rst = clean.clone();
+            let scan = before_rst.len() - from_first_scan(&before_rst).len();
+            let rst = scan
+                + before_rst[scan..]
+                    .windows(2)
+                    .position(|w| w == [0xFF, 0xD0])
+                    .unwrap();
+            before_rst.splice(rst..rst, payload.iter().chain(&[0xFF, 0xFF]).copied());
+            assert!(!has_script(&served(&before_rst)));
+        }
+    }
+}

@@ -144,6 +144,8 @@ pub(super) fn extend(raw: u32, size: u32) -> i32 {
 /// The scan's bits, most significant first, with stuffed zero bytes removed.
 pub(super) struct Bits<'a> {
     data: &'a [u8],
+    /// Where the current restart interval's data begins in `data`.
+    start: usize,
     pos: usize,
     /// Unread bits, left-aligned.
     acc: u64,
@@ -158,6 +160,7 @@ impl<'a> Bits<'a> {
     pub fn new(data: &'a [u8]) -> Self {
         Bits {
             data,
+            start: 0,
             pos: 0,
             acc: 0,
             count: 0,
@@ -252,16 +255,41 @@ impl<'a> Bits<'a> {
             return Err(ScanError::MissingRestart);
         }
         *self = Bits::new(self.data);
+        self.start = pos + 2;
         self.pos = pos + 2;
         Ok(())
     }
+
+    /// The bytes of `data` that the bits consumed in this restart interval came from:
+    /// from its start to the byte holding the last consumed bit (a stuffed `FF 00`
+    /// whole), and nothing after. `None` if the data ran short.
+    pub fn consumed(&self) -> Option<std::ops::Range<usize>> {
+        if self.overran() {
+            return None;
+        }
+        let loaded = &self.data[self.start..self.pos];
+        // Data bytes loaded: every byte, less the zero of each stuffed FF 00.
+        let stuffed = loaded.windows(2).filter(|w| w == &[0xFF, 0x00]).count();
+        let unread = (self.count - self.padding) as usize;
+        let used_bits = 8 * (loaded.len() - stuffed) - unread;
+        let mut left = used_bits.div_ceil(8);
+        let mut end = self.start;
+        while left > 0 {
+            end += if self.data[end] == 0xFF { 2 } else { 1 };
+            left -= 1;
+        }
+        Some(self.start..end)
+    }
 }
 
-/// Where a scan's restart markers fall: before every `interval`th MCU (0: none).
+/// Where a scan's restart markers fall: before every `interval`th MCU (0: none). Also
+/// records, per restart interval, the bytes its MCUs were decoded from.
 pub(super) struct Restarts {
     interval: usize,
     mcus_done: usize,
     seen: usize,
+    /// The consumed bytes of each finished interval, in the scan's data.
+    consumed: Vec<std::ops::Range<usize>>,
 }
 
 impl Restarts {
@@ -270,7 +298,16 @@ impl Restarts {
             interval,
             mcus_done: 0,
             seen: 0,
+            consumed: Vec::new(),
         }
+    }
+
+    /// Once the scan's last MCU is decoded: the bytes each interval's MCUs were
+    /// decoded from, in order (restart markers, fill bytes and anything else between
+    /// them left out). `None` if the data ran short.
+    pub fn finish(mut self, bits: &Bits) -> Option<Vec<std::ops::Range<usize>>> {
+        self.consumed.push(bits.consumed()?);
+        Some(self.consumed)
     }
 
     /// Call before each MCU: steps `bits` over the `RSTn` due before it, if one is.
@@ -279,6 +316,7 @@ impl Restarts {
         let due =
             self.interval > 0 && self.mcus_done > 0 && self.mcus_done.is_multiple_of(self.interval);
         if due {
+            self.consumed.push(bits.consumed().ok_or(ScanError::Short)?);
             bits.restart(self.seen)?;
             self.seen += 1;
         }

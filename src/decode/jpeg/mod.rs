@@ -26,25 +26,28 @@ use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
-use super::Pixels;
+use super::{Consumed, Pixels};
 use crate::alloc::try_zeroed;
 use crate::colour::Inks;
 use crate::error::Rejection;
 use crate::probe::SourceInfo;
 
+/// The pixels, and for the common sequential file that our own decoder took, the byte
+/// ranges of `bytes` its scan was decoded from (one per restart interval): what a
+/// pass-through may copy, and nothing else.
 pub(super) fn decode(
     bytes: &[u8],
     info: &SourceInfo,
     inks: Option<&Inks>,
-) -> Result<Pixels, Rejection> {
+) -> Result<(Pixels, Option<Consumed>), Rejection> {
     let (width, height) = (info.stored_width, info.stored_height);
-    if let Some(pixels) = pipelined::decode(bytes, width, height)? {
-        return Ok(pixels);
+    if let Some((pixels, consumed)) = pipelined::decode(bytes, width, height)? {
+        return Ok((pixels, Some(consumed)));
     }
     if let Some(pixels) = progressive::decode(bytes, width, height)? {
-        return Ok(pixels);
+        return Ok((pixels, None));
     }
-    decode_with_zune(bytes, info, inks)
+    Ok((decode_with_zune(bytes, info, inks)?, None))
 }
 
 /// Any JPEG the probe accepted, by zune-jpeg. A four-component frame is decoded to its

@@ -13,6 +13,7 @@
 //!
 //! [`frame`]: super::frame
 
+use std::ops::Range;
 use std::sync::mpsc;
 
 use super::color::{convert_rows, Planes, RowScratch};
@@ -22,7 +23,7 @@ use super::idct::{idct_block, Portable, Transform};
 #[cfg(target_arch = "x86_64")]
 use super::idct_avx2::Avx2;
 use crate::alloc::{try_filled, try_zeroed};
-use crate::decode::Pixels;
+use crate::decode::{Consumed, Pixels};
 use crate::error::Rejection;
 
 /// What a coefficient buffer is, when it cannot be allocated.
@@ -35,7 +36,9 @@ enum Stop {
 }
 
 /// Decodes `bytes` if the two-task decoder takes it and it is `width`×`height`;
-/// `Ok(None)` if it does not take it or cannot finish its scan.
+/// `Ok(None)` if it does not take it or cannot finish its scan. With the pixels come
+/// the byte ranges of `bytes` that the scan's MCUs were decoded from, one per restart
+/// interval (see [`Restarts::finish`]).
 ///
 /// Memory: the RGB output, the component planes padded to whole MCUs (1.5 bytes per
 /// pixel at 4:2:0, 3 at 4:4:4) and the coefficients of the MCU rows in flight (at
@@ -44,7 +47,11 @@ enum Stop {
 ///
 /// # Errors
 /// `too_large` if a buffer cannot be allocated.
-pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pixels>, Rejection> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Option<(Pixels, Consumed)>, Rejection> {
     let Some(layout) = frame::parse(bytes) else {
         return Ok(None);
     };
@@ -83,11 +90,13 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
     let mut entropy = Entropy::new(&layout);
     let finished = if rayon::current_num_threads() < 2 {
         let mut blocks = try_filled(blocks_per_row, [0; 64], BLOCKS)?;
-        (0..mcu_rows).try_for_each(|row| {
-            entropy.decode_row(&mut blocks)?;
-            render(row, &mut blocks, row + 1 == mcu_rows);
-            Ok::<(), Stop>(())
-        })
+        (0..mcu_rows)
+            .try_for_each(|row| {
+                entropy.decode_row(&mut blocks)?;
+                render(row, &mut blocks, row + 1 == mcu_rows);
+                Ok::<(), Stop>(())
+            })
+            .and_then(|()| entropy.consumed())
     } else {
         let (send, receive) = mpsc::channel::<(usize, Vec<Block>)>();
         let (give_back, take_back) = mpsc::channel::<Vec<Block>>();
@@ -105,7 +114,7 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
                     // The receiver only hangs up when it is done.
                     let _ = send.send((row, blocks));
                 }
-                Ok::<(), Stop>(())
+                entropy.consumed()
             },
             move || {
                 let mut rendered = 0;
@@ -124,13 +133,21 @@ pub(crate) fn decode(bytes: &[u8], width: u32, height: u32) -> Result<Option<Pix
         }
         decoded
     };
+    // The scan's data is a slice of `bytes`: its ranges, made absolute.
+    let offset = layout.scan.as_ptr() as usize - bytes.as_ptr() as usize;
     match finished {
-        Ok(()) => Ok(Some(Pixels {
-            width: layout.width as u32,
-            height: layout.height as u32,
-            channels: 3,
-            data: renderer.out,
-        })),
+        Ok(consumed) => Ok(Some((
+            Pixels {
+                width: layout.width as u32,
+                height: layout.height as u32,
+                channels: 3,
+                data: renderer.out,
+            },
+            consumed
+                .into_iter()
+                .map(|r| r.start + offset..r.end + offset)
+                .collect(),
+        ))),
         Err(Stop::Scan) => Ok(None),
         Err(Stop::Rejected(e)) => Err(e),
     }
@@ -183,6 +200,11 @@ impl<'a> Entropy<'a> {
             return Err(Stop::Scan);
         }
         Ok(())
+    }
+
+    /// After the last row: the byte ranges the scan was decoded from.
+    fn consumed(self) -> Result<Vec<Range<usize>>, Stop> {
+        self.restarts.finish(&self.bits).ok_or(Stop::Scan)
     }
 }
 

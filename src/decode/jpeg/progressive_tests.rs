@@ -465,6 +465,7 @@ fn successive_approximation_decodes_to_the_sequential_pixels() {
                     on_threads(1, || pipelined::decode(&base, width as u32, height as u32))
                         .unwrap()
                         .unwrap()
+                        .0
                         .data;
                 let c = coefficients(&base);
                 for restart in [0, 1, 5] {
@@ -508,7 +509,7 @@ fn jpeg_encoders_spectral_selection_files_agree_with_two_decoders() {
                 let (w, h) = (width as u32, height as u32);
                 let sequential = on_threads(1, || pipelined::decode(&base, w, h));
                 assert!(
-                    sequential.unwrap().unwrap().data == one,
+                    sequential.unwrap().unwrap().0.data == one,
                     "{label}: differs from the sequential file's decode"
                 );
                 // jpeg-decoder follows libjpeg, as we do. zune-jpeg's output for these

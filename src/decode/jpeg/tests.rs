@@ -86,6 +86,7 @@ fn ours(jpeg: &[u8], threads: usize) -> Vec<u8> {
         .install(|| pipelined::decode(jpeg, info.stored_width, info.stored_height))
         .unwrap()
         .expect("the two-task decoder takes this file")
+        .0
         .data
 }
 
@@ -305,7 +306,7 @@ fn short_or_broken_scans_are_left_to_zune() {
             let file = with_scan(&headers, &broken);
             for pool in &pools {
                 if let Some(p) = pool.install(|| pipelined::decode(&file, 96, 80)).unwrap() {
-                    assert_eq!(p.data.len(), 96 * 80 * 3);
+                    assert_eq!(p.0.data.len(), 96 * 80 * 3);
                     decoded += 1;
                 }
             }
