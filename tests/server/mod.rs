@@ -1,5 +1,9 @@
 //! `avatar serve`, started for real on loopback and driven with curl (and a raw socket
-//! for a truncated body). Built only with `--features server`.
+//! for a truncated body). Built only with `--features server`. Attacks on the server
+//! are in [`attacks`], the official Slack SDKs in [`sdk`].
+
+mod attacks;
+mod sdk;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -119,6 +123,8 @@ struct Server {
     child: Child,
     base: String,
     data: PathBuf,
+    /// Its standard error: the request log.
+    log: PathBuf,
 }
 
 impl Drop for Server {
@@ -140,6 +146,7 @@ fn scratch(name: &str) -> PathBuf {
 fn start_with_flags(data: &Path, config: &str, flags: &[&str]) -> Server {
     let config_path = data.with_extension("toml");
     std::fs::write(&config_path, config).unwrap();
+    let log = data.with_extension("log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(flags)
@@ -148,19 +155,23 @@ fn start_with_flags(data: &Path, config: &str, flags: &[&str]) -> Server {
         .arg("--data")
         .arg(data)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
+    let ready: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("{line:?}: {e}\n{log}")
+    });
     let base = format!("http://{}", ready["listening"].as_str().unwrap());
     Server {
         child,
         base,
         data: data.to_owned(),
+        log,
     }
 }
 
@@ -231,6 +242,15 @@ fn curl(args: &[&str]) -> Reply {
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// `dir/slow.gif`: `frames` full 900² frames (24 take the server about a second), for
+/// jobs that must overlap or be abandoned mid-way. Returns its path.
+fn slow_gif(dir: &Path, frames: u8) -> String {
+    let frames: Vec<_> = (0..frames)
+        .map(|i| generate::gif_frame(0, 0, 900, 900, generate::tiles(7 + u32::from(i), i)))
+        .collect();
+    write_temp(dir, "slow.gif", &generate::gif(900, 900, &frames, None))
 }
 
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> String {
@@ -1022,11 +1042,8 @@ fn abandoned_requests_do_not_lock_the_server_out() {
         &["--jobs", "1", "--queue", "3"],
     );
     let dir = scratch("abandon-files");
-    // 24 full 900² frames: about a second of work, so an abort lands mid-job.
-    let frames: Vec<_> = (0..24u8)
-        .map(|i| generate::gif_frame(0, 0, 900, 900, generate::tiles(7 + u32::from(i), i)))
-        .collect();
-    let slow = write_temp(&dir, "slow.gif", &generate::gif(900, 900, &frames, None));
+    // About a second of work, so an abort lands mid-job.
+    let slow = slow_gif(&dir, 24);
     let aborted = |args: &[&str]| {
         let _ = Command::new("curl")
             .args(["-s", "-o", "/dev/null"])
@@ -1071,4 +1088,59 @@ fn abandoned_requests_do_not_lock_the_server_out() {
     // And the default avatars are served again.
     let r = curl(&[&default_avatar]);
     assert_eq!(r.status, 200);
+}
+
+/// Slack's charset warnings ride on the answer (`warning` and
+/// `response_metadata.warnings`), and a JSON body's token is no credential: JSON calls
+/// authenticate by `Authorization` only.
+#[test]
+fn charset_warnings_and_json_authentication() {
+    let s = start("warnings");
+    let remove = s.api("admin.users.remove");
+    let json = r#"{"team_id":"T1","user_id":"U404"}"#;
+    let r = curl(&[
+        "-H",
+        "Authorization: Bearer t-admin",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json,
+        &remove,
+    ]);
+    let v = r.json();
+    assert_eq!(v["error"], "user_not_found", "{v}");
+    assert_eq!(v["warning"], "missing_charset");
+    assert_eq!(v["response_metadata"]["warnings"][0], "missing_charset");
+    let r = curl(&[
+        "-H",
+        "Authorization: Bearer t-admin",
+        "-H",
+        "Content-Type: application/json; charset=utf-8",
+        "-d",
+        json,
+        &remove,
+    ]);
+    assert!(r.json().get("warning").is_none(), "{}", r.json());
+
+    let with_token = r#"{"token":"t-admin","team_id":"T1","user_id":"U404"}"#;
+    let r = curl(&[
+        "-H",
+        "Content-Type: application/json; charset=utf-8",
+        "-d",
+        with_token,
+        &remove,
+    ]);
+    assert_eq!(r.code(), "not_authed");
+
+    let r = curl(&[
+        "-H",
+        "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+        "-d",
+        "token=t-ada",
+        &s.api("users.deletePhoto"),
+    ]);
+    let v = r.json();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["warning"], "superfluous_charset");
+    assert_eq!(v["response_metadata"]["warnings"][0], "superfluous_charset");
 }

@@ -16,6 +16,8 @@ usage:
   avatar serve --config FILE [--listen 127.0.0.1:8080] [--data DIR]
                [--store file|memory|s3://BUCKET] [--public-url URL]
                [--jobs N] [--queue N] [--max-buffered MiB]
+               [--header-timeout SECS] [--max-connections N]
+               [--log-level off|error|warn|info|debug]
                (only in a build with --features server)
 
 INPUT '-' reads standard input. render writes DIR/<size>.<ext> and prints one JSON

@@ -2,13 +2,14 @@
 //! ZITADEL's avatar delete, and the rendition files.
 
 use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get};
 use axum::Router;
@@ -18,9 +19,11 @@ use tokio::sync::Semaphore;
 
 use avatar_engine::{process, CropBox, Format, Policy, Upload};
 
+use super::admission::{Admitted, AnonymousUploads};
 use super::auth::{authenticate, Caller, FailureLimiter, Needs, RateLimiter, Tier};
 use super::config::{valid_id, Config, TokenType};
 use super::identicon;
+use super::log::{log_requests, LogSlot, SlackCode};
 use super::request::{self, Accepts, Args};
 use super::store::{now, AvatarStore, Profile, Stored};
 
@@ -48,12 +51,17 @@ pub struct App {
     /// way the job ends.
     pub admitted: Arc<AtomicUsize>,
     pub max_admitted: usize,
+    /// Image jobs whose CPU work is running now (logged at `debug`).
+    pub running: Arc<AtomicUsize>,
     /// Largest request body, in bytes.
     pub max_body: usize,
-    /// Bytes of request bodies held at once, in KiB permits (`--max-buffered`): a
-    /// body reserves its declared length (or `max_body` if undeclared) before it is
-    /// read and releases it when its call ends; past the budget, `ratelimited`.
+    /// Bytes of uploaded images held at once, in KiB permits (`--max-buffered`): an
+    /// image part reserves its body's declared length (or `max_body` if undeclared)
+    /// once its call is authenticated, before it is read, and releases it when the
+    /// call ends; past the budget, `ratelimited`.
     pub buffered: Arc<Semaphore>,
+    /// Image parts being read before their call is authenticated, per address.
+    pub anonymous: AnonymousUploads,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -70,6 +78,7 @@ pub fn router(app: Arc<App>) -> Router {
             Arc::clone(&app),
             throttle_guessing,
         ))
+        .layer(axum::middleware::from_fn(log_requests))
         .with_state(app)
 }
 
@@ -128,8 +137,10 @@ fn slack(body: Value) -> Response {
         .into_response()
 }
 
-fn slack_error(code: &str) -> Response {
-    slack(json!({"ok": false, "error": code}))
+fn slack_error(code: &'static str) -> Response {
+    let mut r = slack(json!({"ok": false, "error": code}));
+    r.extensions_mut().insert(SlackCode(code));
+    r
 }
 
 fn ratelimited(retry_after: u64) -> Response {
@@ -158,11 +169,21 @@ impl From<object_store::Error> for Fail {
     }
 }
 
-fn answer(result: Result<Value, Fail>) -> Response {
+/// The response to a Slack call, with Slack's `warning` (and its copy in
+/// `response_metadata.warnings`) when the request earned one.
+fn answer(result: Result<Value, Fail>, warning: Option<&'static str>) -> Response {
+    let warned = |mut v: Value| {
+        if let (Some(w), Some(o)) = (warning, v.as_object_mut()) {
+            o.insert("warning".into(), w.into());
+            o.insert("response_metadata".into(), json!({"warnings": [w]}));
+        }
+        v
+    };
     match result {
-        Ok(v) => slack(v),
+        Ok(v) => slack(warned(v)),
         Err(Fail::Code(code)) => {
-            let mut r = slack_error(code);
+            let mut r = slack(warned(json!({"ok": false, "error": code})));
+            r.extensions_mut().insert(SlackCode(code));
             if code == "invalid_auth" {
                 r.extensions_mut().insert(AuthFailed);
             }
@@ -174,69 +195,7 @@ fn answer(result: Result<Value, Fail>) -> Response {
 
 // ---------------------------------------------------------------- shared steps
 
-/// One admitted image job: counted in `App::admitted` from [`Admitted::try_new`] until
-/// dropped.
-struct Admitted(Arc<AtomicUsize>);
-
-impl Admitted {
-    /// Admits one more job, unless `max` are admitted already.
-    fn try_new(count: &Arc<AtomicUsize>, max: usize) -> Option<Admitted> {
-        count
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Admitted(Arc::clone(count)))
-    }
-}
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 impl App {
-    async fn args(
-        &self,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        body: Body,
-        accepts: Accepts,
-    ) -> Result<Args, Fail> {
-        if *method != Method::GET && *method != Method::POST {
-            let mut r = slack_error("method_not_allowed");
-            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-            r.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
-            return Err(Fail::Response(Box::new(r)));
-        }
-        let hold = if *method == Method::POST {
-            let declared = headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(self.max_body)
-                .min(self.max_body);
-            let kib = u32::try_from(declared.div_ceil(1024)).unwrap_or(u32::MAX);
-            match Arc::clone(&self.buffered).try_acquire_many_owned(kib) {
-                Ok(permit) => Some(permit),
-                Err(_) => return Err(Fail::Response(Box::new(ratelimited(1)))),
-            }
-        } else {
-            None
-        };
-        let read = request::read(method, uri.query(), headers, body, accepts, self.max_body);
-        match tokio::time::timeout(BODY_TIMEOUT, read).await {
-            Ok(r) => r.map_err(Fail::Code).map(|mut args| {
-                args.hold = hold;
-                args
-            }),
-            Err(_) => Err(Fail::Code("request_timeout")),
-        }
-    }
-
     fn caller(&self, token: Option<&str>, needs: Needs) -> Result<Caller, Fail> {
         let removed = self.removed.read().unwrap_or_else(|p| p.into_inner());
         let caller = match authenticate(&self.config, |u| removed.contains(u), token, needs) {
@@ -262,17 +221,81 @@ impl App {
         Ok(caller)
     }
 
-    /// Reads the request and authenticates its caller for `spec` (rate limit included).
-    async fn begin(
-        &self,
-        spec: Spec,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        body: Body,
-    ) -> Result<(Args, Caller), Fail> {
-        let args = self.args(method, uri, headers, body, spec.accepts).await?;
-        let caller = self.caller(args.token(), spec.needs)?;
+    /// Reads the request and authenticates its caller for `spec` (rate limit
+    /// included), spending as little as it can on a caller that fails: a token in
+    /// `Authorization` or the query is checked before the body is read, a token in
+    /// the body before its image part is; an image part is read only into memory
+    /// reserved from the body budget (`--max-buffered`), and before authentication
+    /// only one at a time per client address. A refused body is drained (not kept)
+    /// after the answer, so the client reads the answer.
+    async fn begin(&self, spec: Spec, request: Request) -> Result<(Args, Caller), Fail> {
+        let (parts, body) = request.into_parts();
+        if parts.method != Method::GET && parts.method != Method::POST {
+            let mut r = slack_error("method_not_allowed");
+            *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return Err(Fail::Response(Box::new(r)));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let log = parts.extensions.get::<LogSlot>().cloned();
+        let refuse = |fail: Fail, body: Body| {
+            request::drain_later(body.into_data_stream());
+            Err(fail)
+        };
+        let mut args = match request::head(&parts.headers, parts.uri.query()) {
+            Ok(args) => args,
+            Err(code) => return refuse(code.into(), body),
+        };
+        let mut caller = None;
+        if args.token().is_some() {
+            match self.caller(args.token(), spec.needs) {
+                Ok(c) => caller = Some(c),
+                Err(fail) => return refuse(fail, body),
+            }
+        }
+        if parts.method == Method::POST {
+            let admit = |args: &Args, bytes: usize| -> Result<Box<dyn Send + Sync>, Fail> {
+                if caller.is_none() && args.token().is_some() {
+                    caller = Some(self.caller(args.token(), spec.needs)?);
+                }
+                let anonymous = match caller {
+                    Some(_) => None,
+                    None => Some(
+                        self.anonymous
+                            .try_take(peer)
+                            .ok_or_else(|| Fail::Response(Box::new(ratelimited(1))))?,
+                    ),
+                };
+                let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+                let reserved = Arc::clone(&self.buffered)
+                    .try_acquire_many_owned(kib)
+                    .map_err(|_| Fail::Response(Box::new(ratelimited(1))))?;
+                Ok(Box::new((reserved, anonymous)))
+            };
+            let read = request::body(
+                &mut args,
+                &parts.headers,
+                body,
+                spec.accepts,
+                self.max_body,
+                admit,
+            );
+            match tokio::time::timeout(BODY_TIMEOUT, read).await {
+                Ok(read) => read?,
+                Err(_) => return Err("request_timeout".into()),
+            }
+        }
+        let caller = match caller {
+            Some(c) => c,
+            None => self.caller(args.token(), spec.needs)?,
+        };
+        if let Some(log) = log {
+            log.set_user(&caller.user.id);
+        }
         Ok((args, caller))
     }
 
@@ -344,8 +367,13 @@ impl App {
             .acquire_owned()
             .await
             .map_err(|_| Fail::Code("internal_error"))?;
+        let running = Arc::clone(&self.running);
         tokio::task::spawn_blocking(move || {
+            // Counted apart from the permits, so the log shows what really ran at once.
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            tracing::debug!(running = now, "image job started");
             let result = f();
+            running.fetch_sub(1, Ordering::SeqCst);
             drop((permit, admitted));
             result
         })
@@ -457,27 +485,17 @@ async fn unknown_method(Path(name): Path<String>) -> Response {
 
 // ---------------------------------------------------------------- users.setPhoto
 
-async fn set_photo(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(set_photo_inner(&app, method, uri, headers, body).await)
+async fn set_photo(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (args, caller) = match app.begin(WRITE_TIER2, request).await {
+        Ok(begun) => begun,
+        Err(fail) => return answer(Err(fail), None),
+    };
+    let result = set_photo_inner(&app, &args, caller).await;
+    answer(result, args.warning)
 }
 
-async fn set_photo_inner(
-    app: &Arc<App>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Value, Fail> {
-    let (args, caller) = app
-        .begin(WRITE_TIER2, &method, &uri, &headers, body)
-        .await?;
-    let crop = crop_box(&args)?;
+async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<Value, Fail> {
+    let crop = crop_box(args)?;
     // The crop is the picture the avatar is made from: it must be as large as the
     // smallest image accepted whole (Slack's 512), or it would be upscaled to 1024
     // from a few pixels (and the upload's own square, image_original, would not exist).
@@ -590,98 +608,78 @@ fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
 
 // ---------------------------------------------------------------- users.deletePhoto
 
-async fn delete_photo(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(
-        async {
-            let (_, caller) = app
-                .begin(WRITE_TIER2, &method, &uri, &headers, body)
-                .await?;
-            app.clear_avatar(&caller.user.id, Clear::Photo).await?;
-            Ok(json!({"ok": true}))
-        }
-        .await,
-    )
+async fn delete_photo(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (args, caller) = match app.begin(WRITE_TIER2, request).await {
+        Ok(begun) => begun,
+        Err(fail) => return answer(Err(fail), None),
+    };
+    let result = app.clear_avatar(&caller.user.id, Clear::Photo).await;
+    answer(result.map(|_| json!({"ok": true})), args.warning)
 }
 
 // ---------------------------------------------------------------- users.profile.get
 
-async fn profile_get(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(
-        async {
-            let (args, caller) = app.begin(READ_TIER4, &method, &uri, &headers, body).await?;
-            let id = args.get("user").unwrap_or(&caller.user.id);
-            let user = app
-                .config
-                .users
-                .iter()
-                .find(|u| u.id == id && u.team == caller.user.team && !app.is_removed(&u.id))
-                .ok_or("user_not_found")?;
-            let profile = app.store.profile(&user.id).await?;
-            let mut fields = Map::new();
-            fields.insert("real_name".into(), user.name.clone().into());
-            fields.insert("display_name".into(), user.name.clone().into());
-            fields.extend(app.image_fields(&user.id, &profile));
-            Ok(json!({"ok": true, "profile": fields}))
-        }
-        .await,
-    )
+async fn profile_get(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (args, caller) = match app.begin(READ_TIER4, request).await {
+        Ok(begun) => begun,
+        Err(fail) => return answer(Err(fail), None),
+    };
+    let result = async {
+        let id = args.get("user").unwrap_or(&caller.user.id);
+        let user = app
+            .config
+            .users
+            .iter()
+            .find(|u| u.id == id && u.team == caller.user.team && !app.is_removed(&u.id))
+            .ok_or("user_not_found")?;
+        let profile = app.store.profile(&user.id).await?;
+        let mut fields = Map::new();
+        fields.insert("real_name".into(), user.name.clone().into());
+        fields.insert("display_name".into(), user.name.clone().into());
+        fields.extend(app.image_fields(&user.id, &profile));
+        Ok(json!({"ok": true, "profile": fields}))
+    }
+    .await;
+    answer(result, args.warning)
 }
 
 // ---------------------------------------------------------------- admin.users.remove
 
-async fn users_remove(
-    State(app): State<Arc<App>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    answer(
-        async {
-            let (args, caller) = app
-                .begin(ADMIN_TIER2, &method, &uri, &headers, body)
-                .await?;
-            let team = args.get("team_id").ok_or("invalid_arguments")?;
-            let target = args.get("user_id").ok_or("invalid_arguments")?;
-            if !app.config.teams.iter().any(|t| t.id == team) {
-                return Err("team_not_found".into());
-            }
-            if !(caller.user.admin || caller.user.primary_owner) || caller.user.team != team {
-                return Err("invalid_permissions".into());
-            }
-            let user = app
-                .config
-                .users
-                .iter()
-                .find(|u| u.id == target && u.team == team)
-                .ok_or("user_not_found")?;
-            if user.deleted || app.is_removed(&user.id) {
-                return Err("user_already_deleted".into());
-            }
-            if user.primary_owner {
-                return Err("cannot_modify_primary_owner".into());
-            }
-            app.clear_avatar(&user.id, Clear::RemoveUser).await?;
-            app.removed
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(user.id.clone());
-            Ok(json!({"ok": true}))
+async fn users_remove(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (args, caller) = match app.begin(ADMIN_TIER2, request).await {
+        Ok(begun) => begun,
+        Err(fail) => return answer(Err(fail), None),
+    };
+    let result = async {
+        let team = args.get("team_id").ok_or("invalid_arguments")?;
+        let target = args.get("user_id").ok_or("invalid_arguments")?;
+        if !app.config.teams.iter().any(|t| t.id == team) {
+            return Err("team_not_found".into());
         }
-        .await,
-    )
+        if !(caller.user.admin || caller.user.primary_owner) || caller.user.team != team {
+            return Err("invalid_permissions".into());
+        }
+        let user = app
+            .config
+            .users
+            .iter()
+            .find(|u| u.id == target && u.team == team)
+            .ok_or("user_not_found")?;
+        if user.deleted || app.is_removed(&user.id) {
+            return Err("user_already_deleted".into());
+        }
+        if user.primary_owner {
+            return Err("cannot_modify_primary_owner".into());
+        }
+        app.clear_avatar(&user.id, Clear::RemoveUser).await?;
+        app.removed
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user.id.clone());
+        Ok(json!({"ok": true}))
+    }
+    .await;
+    answer(result, args.warning)
 }
 
 // ---------------------------------------------------------------- ZITADEL

@@ -6,10 +6,13 @@
 //! in memory, or S3-compatible. Image work runs on the blocking pool, one job per
 //! core, with a bounded queue; beyond it callers get `ratelimited`.
 
+mod admission;
 mod api;
 mod auth;
 mod config;
 mod identicon;
+mod listen;
+mod log;
 mod request;
 mod store;
 
@@ -40,9 +43,14 @@ pub struct Serve {
     pub jobs: usize,
     /// Image jobs that may wait for a slot; more get `ratelimited`. Default: 4 × jobs.
     pub queue: Option<usize>,
-    /// Request bodies held at once, in MiB; more get `ratelimited`. Default: enough
+    /// Uploaded images held at once, in MiB; more get `ratelimited`. Default: enough
     /// for `jobs + queue + 2` largest uploads.
     pub max_buffered_mib: Option<usize>,
+    /// Header deadline (also the keep-alive idle limit) and connection cap.
+    pub hygiene: listen::Hygiene,
+    /// Least severe request-log events written to stderr. Default `info` (one line
+    /// per request); `off` for none.
+    pub log_level: tracing_subscriber::filter::LevelFilter,
 }
 
 pub fn parse(args: &[String]) -> Result<Serve, String> {
@@ -56,6 +64,8 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
         jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
         queue: None,
         max_buffered_mib: None,
+        hygiene: listen::Hygiene::default(),
+        log_level: tracing_subscriber::filter::LevelFilter::INFO,
     };
     let mut config = None;
     let mut it = args.iter();
@@ -91,6 +101,29 @@ pub fn parse(args: &[String]) -> Result<Serve, String> {
                     v.parse()
                         .map_err(|_| format!("--queue {v:?}: expected an integer"))?,
                 );
+            }
+            "--header-timeout" => {
+                let v = value()?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+                    .ok_or(format!(
+                        "--header-timeout {v:?}: expected seconds, 0 < s <= 3600"
+                    ))?;
+                serve.hygiene.header_timeout = std::time::Duration::from_secs_f64(secs);
+            }
+            "--max-connections" => {
+                let v = value()?;
+                serve.hygiene.max_connections = v.parse().ok().filter(|&n| n > 0).ok_or(
+                    format!("--max-connections {v:?}: expected a positive integer"),
+                )?;
+            }
+            "--log-level" => {
+                let v = value()?;
+                serve.log_level = v.parse().map_err(|_| {
+                    format!("--log-level {v:?}: expected off, error, warn, info, debug or trace")
+                })?;
             }
             other => return Err(format!("unknown serve flag {other}")),
         }
@@ -144,6 +177,12 @@ pub fn run(serve: Serve) -> Result<(), String> {
         .map_or((jobs + queue + 2) * serve.max_body.div_ceil(1024), |mib| {
             mib * 1024
         });
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(serve.log_level)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .max_blocking_threads(jobs + 2)
@@ -179,19 +218,17 @@ pub fn run(serve: Serve) -> Result<(), String> {
             work: Arc::new(tokio::sync::Semaphore::new(jobs)),
             admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: jobs + queue,
+            running: Arc::new(AtomicUsize::new(0)),
             max_body: serve.max_body,
             buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
+            anonymous: Default::default(),
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");
-        axum::serve(
-            listener,
-            api::router(app).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        listen::serve(listener, api::router(app), serve.hygiene, async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .map_err(|e| e.to_string())
+        .await;
+        Ok(())
     })
 }
