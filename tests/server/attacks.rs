@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::{curl, scratch, slow_gif, start, start_with_flags, write_temp, Server, CONFIG};
-use crate::support::fixture;
+use crate::support::{fixture, generate};
 
 impl Server {
     fn addr(&self) -> &str {
@@ -364,4 +364,30 @@ fn requests_are_logged_without_secrets() {
         failed.contains("status=200") && failed.contains("user=\"\""),
         "{failed}"
     );
+}
+
+/// A square JPEG kept by the pass-through carried an HTML payload hidden between its
+/// last coded block and EOI into `1024.jpg` and `original.jpg`. Now no served byte of
+/// any rendition holds it, and every one is `nosniff` with a sandboxing CSP.
+#[test]
+fn no_hidden_payload_is_served() {
+    let s = start("payload");
+    let dir = scratch("payload-files");
+    let mut jpeg = generate::jpeg(&generate::photo(1024, 1024, 9, 12), 90, |_| {});
+    let eoi = jpeg.len() - 2;
+    jpeg.splice(
+        eoi..eoi,
+        b"<script>alert(document.cookie)</script>".iter().copied(),
+    );
+    let path = write_temp(&dir, "p.jpg", &jpeg);
+    let set = s.set_photo("t-ada", &path, "image/jpeg", &[]);
+    assert_eq!(set.code(), "ok");
+    let urls = super::image_urls(&s.profile("t-ada", None).json());
+    assert_eq!(urls.len(), 8, "{urls:?}");
+    for (_, url) in urls {
+        let r = curl(&[&url]);
+        assert_eq!(r.status, 200, "{url}");
+        assert!(!r.body.windows(7).any(|w| w == b"<script"), "{url}");
+        super::assert_not_sniffable(&r);
+    }
 }

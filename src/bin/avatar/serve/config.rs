@@ -10,7 +10,8 @@
 //! name = "ada"          # optional bools, default false: admin, primary_owner, deleted, is_bot
 //!
 //! [[token]]
-//! token = "xoxp-1"
+//! token = "xoxp-1"      # or token_sha256 = "<64 hex digits>": the secret's SHA-256,
+//!                       # so the file holds no usable token
 //! user = "U0001"
 //! type = "user"         # user | bot
 //! scopes = ["users.profile:read", "users.profile:write"]   # admin: "admin.users:write"
@@ -78,8 +79,13 @@ pub enum TokenType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Token {
-    /// The secret as configured; after [`Config::parse`], its SHA-256 in hex.
+    /// The secret as configured; after [`Config::parse`], its SHA-256 in lower-case
+    /// hex, whichever way it was configured.
+    #[serde(default)]
     pub token: String,
+    /// The secret's SHA-256 in hex, instead of `token`.
+    #[serde(default)]
+    token_sha256: Option<String>,
     pub user: String,
     #[serde(rename = "type")]
     pub kind: TokenType,
@@ -138,17 +144,26 @@ impl Config {
                 return Err(format!("user id {:?} must be letters and digits", u.id));
             }
         }
-        for t in &config.tokens {
-            if seen.insert(("token", t.token.as_str()), ()).is_some() {
-                return Err("a token is listed twice".into());
-            }
+        for (i, t) in config.tokens.iter_mut().enumerate() {
             if !config.users.iter().any(|u| u.id == t.user) {
                 return Err(format!("a token names unknown user {}", t.user));
             }
-        }
-        for (i, t) in config.tokens.iter_mut().enumerate() {
-            let digest = token_digest(&t.token);
-            config.digests.insert(digest, i);
+            let digest = match (t.token.is_empty(), t.token_sha256.take()) {
+                (false, None) => token_digest(&t.token),
+                (true, Some(hex)) => parse_digest(&hex).ok_or(format!(
+                    "the token_sha256 of a token of {} is not 64 hex digits",
+                    t.user
+                ))?,
+                _ => {
+                    return Err(format!(
+                        "a token of {} needs exactly one of token and token_sha256",
+                        t.user
+                    ))
+                }
+            };
+            if config.digests.insert(digest, i).is_some() {
+                return Err("a token is listed twice".into());
+            }
             t.token = digest.iter().map(|b| format!("{b:02x}")).collect();
         }
         Ok(config)
@@ -165,6 +180,19 @@ impl Config {
 fn token_digest(secret: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(secret.as_bytes()).into()
+}
+
+/// 64 hex digits as 32 bytes.
+fn parse_digest(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(digest)
 }
 
 /// Ids become object-store path segments: letters and digits only.
@@ -196,6 +224,32 @@ mod tests {
     }
 
     #[test]
+    fn a_token_may_be_configured_by_its_digest() {
+        let base = include_str!("example.toml");
+        // SHA-256 of "xoxp-grace".
+        let digest: String = token_digest("xoxp-grace")
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let hashed = base.replace(
+            "token = \"xoxp-grace\"",
+            &format!("token_sha256 = \"{digest}\""),
+        );
+        assert!(!hashed.contains("xoxp-grace"));
+        let c = Config::parse(&hashed).unwrap();
+        assert_eq!(c.token("xoxp-grace").unwrap().user, "U0002");
+        assert_eq!(
+            c.token("xoxp-grace").unwrap().token,
+            digest.to_ascii_lowercase()
+        );
+        // The same secret both ways is one token listed twice.
+        let twice = format!(
+            "{base}\n[[token]]\ntoken_sha256 = \"{digest}\"\nuser = \"U0001\"\ntype = \"user\"\n"
+        );
+        assert!(Config::parse(&twice).unwrap_err().contains("listed twice"));
+    }
+
+    #[test]
     fn inconsistent_configs_are_refused() {
         let base = include_str!("example.toml");
         for (broken, why) in [
@@ -216,6 +270,17 @@ mod tests {
                 "letters and digits",
             ),
             (format!("{base}\nsurprise = 1\n"), "unknown field"),
+            (
+                base.replace("token = \"xoxp-grace\"", "token_sha256 = \"abc\""),
+                "not 64 hex digits",
+            ),
+            (
+                base.replace(
+                    "token = \"xoxp-grace\"",
+                    "token = \"xoxp-grace\"\ntoken_sha256 = \"00\"",
+                ),
+                "exactly one of",
+            ),
         ] {
             let e = Config::parse(&broken).unwrap_err();
             assert!(e.contains(why), "{why}: {e}");
