@@ -154,3 +154,46 @@ fn gif_frame_larger_than_screen_is_refused_not_allocated() {
     let c = code(&Policy::default(), &gif(60000, 10, 10));
     assert!(c == "ok" || c == "bad_image", "{c}");
 }
+
+/// A palette PNG whose `PLTE` is not whole 3-byte entries (here 50 bytes: 16 entries
+/// and 2 stray bytes, every CRC valid) made the `png` crate panic inside its palette
+/// expansion, and the engine answer `internal_error`; found by `fuzz/run.sh process`.
+/// The PNG spec calls such a chunk an error and libpng refuses it: `bad_image`, named.
+/// Same for a palette of more than 256 entries and an empty one.
+#[test]
+fn a_palette_that_is_not_whole_entries_is_bad_image() {
+    use crate::support::generate;
+    let (w, h) = (512u32, 512u32);
+    let indices: Vec<u8> = (0..w * h).map(|i| (i % 17) as u8).collect();
+    let palette: Vec<u8> = (0..17u8).flat_map(|i| [i * 15, 255 - i * 15, i]).collect();
+    let file = generate::png_with(
+        w,
+        h,
+        png::ColorType::Indexed,
+        png::BitDepth::Eight,
+        &indices,
+        Some(&palette),
+        None,
+        &[],
+    );
+    assert_eq!(code(&Policy::default(), &file), "ok");
+    // Rewrites the PLTE chunk's data (its CRC recomputed).
+    let with_plte = |data: &[u8]| {
+        let at = file.windows(4).position(|w| w == b"PLTE").unwrap() - 4;
+        let len = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let mut out = file[..at].to_vec();
+        generate::png_chunk(&mut out, b"PLTE", data);
+        out.extend_from_slice(&file[at + 12 + len..]);
+        out
+    };
+    for (data, what) in [
+        (&palette[..50], "50 bytes"),
+        (&[][..], "0 bytes"),
+        (&[7u8; 771][..], "771 bytes"),
+    ] {
+        let bad = with_plte(data);
+        let e = process(&Policy::default(), &Upload::new(&bad)).unwrap_err();
+        assert_eq!(e.code(), "bad_image", "{what}: {e}");
+        assert!(e.to_string().contains("PLTE"), "{what}: {e}");
+    }
+}

@@ -1,4 +1,5 @@
-//! PNG: a chunk walk from the signature to IEND, reading IHDR, tRNS and eXIf.
+//! PNG: a chunk walk from the signature to IEND, reading IHDR, tRNS and eXIf, and
+//! checking that PLTE is whole entries.
 //!
 //! Chunk data is skipped by length (no inflate, no CRC: the decoder checks those).
 //! The walk must reach IEND, which is how a file cut short inside IDAT is caught.
@@ -38,6 +39,14 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
                     .then(|| Rejection::bad_image("PNG: no image data (IDAT) before IEND"))
             }
             b"IDAT" => idat = true,
+            // Whole RGB entries, 1 to 256 of them (PNG spec 11.2.3; libpng refuses
+            // anything else, and the png crate panicked on a partial last entry).
+            b"PLTE" if data.is_empty() || data.len() % 3 != 0 || data.len() > 3 * 256 => {
+                break Some(Rejection::bad_image(format!(
+                    "PNG: PLTE is {} bytes; a palette is 1 to 256 entries of 3 bytes",
+                    data.len()
+                )))
+            }
             b"tRNS" => has_trns = true,
             b"eXIf" if orientation.is_none() => orientation = Some(orientation_from_tiff(data)),
             b"IHDR" => break Some(Rejection::bad_image("PNG: second IHDR chunk")),
