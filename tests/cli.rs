@@ -340,3 +340,67 @@ fn render_answers_every_seed_with_json_and_exit_0_or_1() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `-h/--help` on the command and every subcommand prints help on stdout and exits
+/// 0, naming every flag with its default; `-V/--version` prints the version.
+#[test]
+fn every_subcommand_has_help_and_the_command_a_version() {
+    let mut subcommands = vec![
+        (
+            "render",
+            &[
+                "--out",
+                "--crop",
+                "--sizes",
+                "--quality",
+                "--filter",
+                "--background",
+                "--still-posters",
+                "--jpeg-passthrough",
+                "--max-alloc",
+                "--max-output-bytes",
+                "[default: 85]",
+            ][..],
+        ),
+        ("probe", &["<INPUT>"][..]),
+        (
+            "bench",
+            &["--iterations", "--threads", "--in-flight", "[default: 20]"][..],
+        ),
+    ];
+    if cfg!(feature = "server") {
+        subcommands.push((
+            "serve",
+            &[
+                "--config",
+                "--header-timeout",
+                "--max-connections",
+                "[default: 512]",
+            ][..],
+        ));
+    }
+    for (sub, wanted) in subcommands {
+        for flag in ["-h", "--help"] {
+            let out = avatar(&[sub, flag], None);
+            assert_eq!(out.status.code(), Some(0), "{sub} {flag}");
+            let help = String::from_utf8_lossy(&out.stdout);
+            for w in wanted {
+                assert!(help.contains(w), "{sub} {flag}: no {w} in\n{help}");
+            }
+        }
+    }
+    let out = avatar(&["--help"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for sub in ["render", "probe", "bench"] {
+        assert!(help.contains(sub), "{help}");
+    }
+    for flag in ["-V", "--version"] {
+        let out = avatar(&[flag], None);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("avatar {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

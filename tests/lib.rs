@@ -3,6 +3,7 @@
 mod support;
 
 mod animation;
+#[cfg(feature = "cli")]
 mod cli;
 mod colour;
 mod corpus;

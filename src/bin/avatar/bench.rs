@@ -20,6 +20,8 @@ pub struct Bench {
     pub threads: usize,
     /// Jobs run at once (each from its own thread, sharing the pool). Default 1.
     pub in_flight: usize,
+    /// The policy every job runs under. Default: `Policy::default()`.
+    pub policy: Policy,
 }
 
 pub fn run(b: &Bench) -> Result<Json, String> {
@@ -50,7 +52,7 @@ pub fn run(b: &Bench) -> Result<Json, String> {
             .build()
             .map_err(|e| format!("cannot start {} threads: {e}", b.threads))?,
     );
-    let policy = Arc::new(Policy::default());
+    let policy = Arc::new(b.policy.clone());
     let mut results = Vec::new();
     for (name, bytes) in &inputs {
         let job = {

@@ -14,25 +14,36 @@ use std::process::ExitCode;
 
 use avatar_engine::{probe, process, Avatar, Rejection, Rendition, SourceInfo, Upload};
 
-use args::{Command, Render, USAGE};
+use args::{Cli, Command, Render};
+use clap::Parser;
 use json::Json;
 
-/// How a run ended: exit 0 (answered ok, or help), 1 (rejected), or 2 (usage or I/O).
+/// How a run ended: exit 0 (answered ok), 1 (rejected), or 2 (usage or I/O).
 enum Outcome {
     Ok(Json),
     Rejected(Rejection),
     Usage(String),
-    Help,
     /// Finished with nothing more to print (the server after shutdown).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     Done,
 }
 
 fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `--help` and `--version` on stdout, exit 0; usage errors on stderr, exit 2.
+        Err(e) => {
+            if e.use_stderr() {
+                eprint!("avatar: {}", e.render());
+            } else {
+                print!("{}", e.render());
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     // A panic is reported as JSON below, never as a backtrace on the terminal.
     std::panic::set_hook(Box::new(|_| {}));
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = catch_unwind(AssertUnwindSafe(|| run(&argv))).unwrap_or_else(|_| {
+    let outcome = catch_unwind(AssertUnwindSafe(|| run(cli.command))).unwrap_or_else(|_| {
         Outcome::Rejected(Rejection::new(
             avatar_engine::RejectionKind::Internal,
             "the avatar command panicked",
@@ -53,24 +64,15 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Outcome::Done => ExitCode::SUCCESS,
-        Outcome::Help => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
         Outcome::Usage(msg) => {
-            eprintln!("avatar: {msg}\n\n{USAGE}");
+            eprintln!("avatar: {msg}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run(argv: &[String]) -> Outcome {
-    let command = match args::parse(argv) {
-        Ok(c) => c,
-        Err(msg) => return Outcome::Usage(msg),
-    };
+fn run(command: Command) -> Outcome {
     match command {
-        Command::Help => Outcome::Help,
         Command::Probe { input } => {
             let limit = avatar_engine::Policy::default().max_input_bytes;
             match read_input(&input, limit) {
@@ -82,7 +84,7 @@ fn run(argv: &[String]) -> Outcome {
             }
         }
         Command::Render(r) => render(&r),
-        Command::Bench(b) => match bench::run(&b) {
+        Command::Bench(b) => match bench::run(&b.bench()) {
             Ok(json) => Outcome::Ok(json),
             Err(msg) => Outcome::Usage(msg),
         },
@@ -95,14 +97,15 @@ fn run(argv: &[String]) -> Outcome {
 }
 
 fn render(r: &Render) -> Outcome {
-    let bytes = match read_input(&r.input, r.policy.max_input_bytes) {
+    let policy = r.policy.policy();
+    let bytes = match read_input(&r.input, policy.max_input_bytes) {
         Ok(b) => b,
         Err(msg) => return Outcome::Usage(msg),
     };
     let mut upload = Upload::new(&bytes);
     upload.content_type = r.content_type.as_deref();
     upload.crop = r.crop;
-    let avatar = match process(&r.policy, &upload) {
+    let avatar = match process(&policy, &upload) {
         Ok(a) => a,
         Err(rej) => return Outcome::Rejected(rej),
     };

@@ -21,27 +21,18 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower_service::Service;
 
-/// Limits on connections, each with its default.
+/// Limits on connections (flags and defaults: `avatar serve --help`).
 #[derive(Clone, Copy, Debug)]
 pub struct Hygiene {
     /// Longest a client may take to send a request's headers, counted from when the
     /// server is ready to read them: from the connection's start, or from the end of
     /// the previous response on a kept-alive connection (so it is also how long an
-    /// idle connection stays open). Default 10 s.
+    /// idle connection stays open). `--header-timeout`, default 10 s.
     pub header_timeout: Duration,
     /// Most connections open at once; one more is answered 429 `ratelimited` with
-    /// `Retry-After: 1` and closed. Default 512 (keep it below the process's
-    /// descriptor limit, `ulimit -n`, less what the store needs).
+    /// `Retry-After: 1` and closed. `--max-connections`, default 512 (keep it below
+    /// the process's descriptor limit, `ulimit -n`, less what the store needs).
     pub max_connections: usize,
-}
-
-impl Default for Hygiene {
-    fn default() -> Self {
-        Hygiene {
-            header_timeout: Duration::from_secs(10),
-            max_connections: 512,
-        }
-    }
 }
 
 /// Bytes a connection may buffer while reading a request head (request line and

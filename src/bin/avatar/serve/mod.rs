@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use object_store::ObjectStore;
 
@@ -29,113 +30,62 @@ use config::Config;
 use store::AvatarStore;
 
 /// Flags of `avatar serve`.
+#[derive(clap::Args)]
 pub struct Serve {
-    pub listen: SocketAddr,
-    pub data: Option<PathBuf>,
+    /// The TOML config: teams, users, tokens and rate limits (see
+    /// src/bin/avatar/serve/example.toml).
+    #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// `file` (default: `--data`), `memory`, or `s3://BUCKET` (credentials, region
-    /// and endpoint from the usual `AWS_*` environment variables).
-    pub store: Option<String>,
+    /// Address and port to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory of the file store.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// `file` (in --data), `memory`, or `s3://BUCKET` (credentials, region and
+    /// endpoint from the usual AWS_* environment variables).
+    #[arg(long, value_name = "STORE", default_value = "file")]
+    pub store: String,
+    /// Base of every URL in answers [default: http://<listen address>].
+    #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
-    /// Largest request body, bytes. Default: the engine's `max_input_bytes` + 64 KiB.
-    pub max_body: usize,
-    /// Image jobs run at once. Default: one per core.
-    pub jobs: usize,
-    /// Image jobs that may wait for a slot; more get `ratelimited`. Default: 4 × jobs.
+    /// Image jobs run at once [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Image jobs that may wait for a slot; more get `ratelimited` [default: 4 × jobs].
+    #[arg(long, value_name = "N")]
     pub queue: Option<usize>,
-    /// Uploaded images held at once, in MiB; more get `ratelimited`. Default: enough
-    /// for `jobs + queue + 2` largest uploads.
+    /// Uploaded images held at once, MiB; more get `ratelimited` [default: room for
+    /// jobs + queue + 2 largest uploads].
+    #[arg(long = "max-buffered", value_name = "MiB")]
     pub max_buffered_mib: Option<usize>,
-    /// Header deadline (also the keep-alive idle limit) and connection cap.
-    pub hygiene: listen::Hygiene,
-    /// Least severe request-log events written to stderr. Default `info` (one line
-    /// per request); `off` for none.
+    /// Longest a client may take to send a request's headers, and to start its next
+    /// request on a kept-alive connection, seconds.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    pub header_timeout: Duration,
+    /// Most connections open at once; one more is answered 429 and closed.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Least severe request-log events written to stderr (off, error, warn, info,
+    /// debug, trace).
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: tracing_subscriber::filter::LevelFilter,
 }
 
-pub fn parse(args: &[String]) -> Result<Serve, String> {
-    let mut serve = Serve {
-        listen: "127.0.0.1:8080".parse().expect("a valid address"),
-        data: None,
-        config: PathBuf::new(),
-        store: None,
-        public_url: None,
-        max_body: avatar_engine::Policy::default().max_input_bytes + (64 << 10),
-        jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
-        queue: None,
-        max_buffered_mib: None,
-        hygiene: listen::Hygiene::default(),
-        log_level: tracing_subscriber::filter::LevelFilter::INFO,
-    };
-    let mut config = None;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--listen" => {
-                let v = value()?;
-                serve.listen = v.parse().map_err(|e| format!("--listen {v:?}: {e}"))?;
-            }
-            "--data" => serve.data = Some(PathBuf::from(value()?)),
-            "--config" => config = Some(PathBuf::from(value()?)),
-            "--store" => serve.store = Some(value()?),
-            "--public-url" => serve.public_url = Some(value()?.trim_end_matches('/').to_owned()),
-            "--jobs" => {
-                let v = value()?;
-                serve.jobs = v
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or(format!("--jobs {v:?}: expected a positive integer"))?;
-            }
-            "--max-buffered" => {
-                let v = value()?;
-                serve.max_buffered_mib = Some(
-                    v.parse()
-                        .map_err(|_| format!("--max-buffered {v:?}: expected MiB"))?,
-                );
-            }
-            "--queue" => {
-                let v = value()?;
-                serve.queue = Some(
-                    v.parse()
-                        .map_err(|_| format!("--queue {v:?}: expected an integer"))?,
-                );
-            }
-            "--header-timeout" => {
-                let v = value()?;
-                let secs: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-                    .ok_or(format!(
-                        "--header-timeout {v:?}: expected seconds, 0 < s <= 3600"
-                    ))?;
-                serve.hygiene.header_timeout = std::time::Duration::from_secs_f64(secs);
-            }
-            "--max-connections" => {
-                let v = value()?;
-                serve.hygiene.max_connections = v.parse().ok().filter(|&n| n > 0).ok_or(
-                    format!("--max-connections {v:?}: expected a positive integer"),
-                )?;
-            }
-            "--log-level" => {
-                let v = value()?;
-                serve.log_level = v.parse().map_err(|_| {
-                    format!("--log-level {v:?}: expected off, error, warn, info, debug or trace")
-                })?;
-            }
-            other => return Err(format!("unknown serve flag {other}")),
-        }
-    }
-    serve.config = config.ok_or("serve needs --config FILE")?;
-    Ok(serve)
+/// Seconds, 0 < s <= 3600, fractions allowed.
+fn seconds(v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or(format!("expected seconds, 0 < s <= 3600, got {v:?}"))
 }
 
 fn object_store(serve: &Serve) -> Result<Arc<dyn ObjectStore>, String> {
-    match serve.store.as_deref() {
-        Some("memory") => Ok(Arc::new(object_store::memory::InMemory::new())),
-        Some(url) if url.starts_with("s3://") => {
+    match serve.store.as_str() {
+        "memory" => Ok(Arc::new(object_store::memory::InMemory::new())),
+        url if url.starts_with("s3://") => {
             let bucket = &url["s3://".len()..];
             object_store::aws::AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
@@ -143,7 +93,7 @@ fn object_store(serve: &Serve) -> Result<Arc<dyn ObjectStore>, String> {
                 .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 .map_err(|e| format!("S3 store {url}: {e}"))
         }
-        None | Some("file") => {
+        "file" => {
             let dir = serve
                 .data
                 .clone()
@@ -157,7 +107,7 @@ fn object_store(serve: &Serve) -> Result<Arc<dyn ObjectStore>, String> {
                 .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
                 .map_err(|e| format!("data dir {}: {e}", dir.display()))
         }
-        Some(other) => Err(format!(
+        other => Err(format!(
             "--store {other:?}: expected file, memory or s3://BUCKET"
         )),
     }
@@ -170,11 +120,17 @@ pub fn run(serve: Serve) -> Result<(), String> {
     let config = Config::parse(&text).map_err(|e| format!("{}: {e}", serve.config.display()))?;
     let store = AvatarStore::new(object_store(&serve)?);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let jobs = serve.jobs;
+    let jobs = serve.jobs.map_or(cores, |j| j as usize);
     let queue = serve.queue.unwrap_or(4 * jobs);
+    // The largest request body: the engine's largest upload and room for arguments.
+    let max_body = avatar_engine::Policy::default().max_input_bytes + (64 << 10);
+    let hygiene = listen::Hygiene {
+        header_timeout: serve.header_timeout,
+        max_connections: serve.max_connections as usize,
+    };
     let buffered_kib = serve
         .max_buffered_mib
-        .map_or((jobs + queue + 2) * serve.max_body.div_ceil(1024), |mib| {
+        .map_or((jobs + queue + 2) * max_body.div_ceil(1024), |mib| {
             mib * 1024
         });
     tracing_subscriber::fmt()
@@ -208,9 +164,10 @@ pub fn run(serve: Serve) -> Result<(), String> {
         let app = Arc::new(App {
             config,
             store,
-            public_url: serve
-                .public_url
-                .unwrap_or_else(|| format!("http://{local}")),
+            public_url: serve.public_url.map_or_else(
+                || format!("http://{local}"),
+                |u| u.trim_end_matches('/').to_owned(),
+            ),
             limiter: Default::default(),
             failures: Default::default(),
             removed: RwLock::new(removed),
@@ -219,13 +176,13 @@ pub fn run(serve: Serve) -> Result<(), String> {
             admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: jobs + queue,
             running: Arc::new(AtomicUsize::new(0)),
-            max_body: serve.max_body,
+            max_body,
             buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
             anonymous: Default::default(),
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");
-        listen::serve(listener, api::router(app), serve.hygiene, async {
+        listen::serve(listener, api::router(app), hygiene, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await;
