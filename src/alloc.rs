@@ -1,7 +1,7 @@
 //! Fallible allocation: every pixel buffer is reserved with `try_reserve_exact`, so a
 //! request the allocator cannot meet is a rejection, not an abort.
 
-use crate::error::Rejection;
+use crate::error::{Limit, Rejection};
 
 /// A zeroed buffer of `len` bytes, or `too_large` naming `what` it was for.
 pub(crate) fn try_zeroed(len: usize, what: &str) -> Result<Vec<u8>, Rejection> {
@@ -20,7 +20,10 @@ pub(crate) fn try_with_capacity<T>(len: usize, what: &str) -> Result<Vec<T>, Rej
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| {
         let bytes = len.saturating_mul(std::mem::size_of::<T>());
-        Rejection::too_large(format!("cannot allocate {bytes} bytes for the {what}"))
+        Rejection::too_large(
+            Limit::Memory,
+            format!("cannot allocate {bytes} bytes for the {what}"),
+        )
     })?;
     Ok(v)
 }

@@ -1,6 +1,7 @@
 //! The one rejection type: why an upload was refused, as a wire code plus a detail.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Whose fault a [`Rejection`] is, and which wire code it travels as.
 ///
@@ -52,37 +53,86 @@ impl RejectionKind {
     ];
 }
 
+/// Which limit of the [`Policy`](crate::Policy) an upload crossed: the cause behind
+/// `too_large`, `too_small` and `too_many_frames`, for a caller that answers each
+/// differently (HTTP 413 for bytes, a message about sides, …) without parsing the
+/// detail. The wire codes stay Slack's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The upload's size in bytes: [`Policy::max_input_bytes`](crate::Policy::max_input_bytes).
+    InputBytes,
+    /// A displayed side, above [`Policy::max_side`](crate::Policy::max_side) or below
+    /// [`Policy::min_side`](crate::Policy::min_side).
+    Side,
+    /// The memory the job would need: [`Policy::max_alloc`](crate::Policy::max_alloc),
+    /// or an allocation the system refused.
+    Memory,
+    /// An encoded rendition's size: [`Policy::max_output_bytes`](crate::Policy::max_output_bytes).
+    OutputBytes,
+    /// An animated GIF's frame count: [`Policy::max_frames`](crate::Policy::max_frames).
+    Frames,
+}
+
 /// Why an upload was refused.
 ///
 /// [`code`](Rejection::code) is the machine-readable wire string; `Display` prints
 /// `code: detail`, where the detail names the fault in words, for example
 /// `too_large: image is 4000x3000 as displayed; the largest side allowed is 1024`.
+/// [`limit`](Rejection::limit) names the policy limit crossed, if one was, and
+/// [`source`](std::error::Error::source) is the codec's own error where one caused it.
 ///
 /// # Design
 /// One struct with a small [`RejectionKind`] rather than an enum of payloads: callers
-/// branch on the kind (a handful of wire codes), while the detail is for humans and
-/// logs and may be reworded between versions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// branch on the kind (a handful of wire codes) and the limit, while the detail is
+/// for humans and logs and may be reworded between versions.
+#[derive(Debug, Clone)]
 pub struct Rejection {
     kind: RejectionKind,
+    limit: Option<Limit>,
     detail: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Equal when kind, limit and detail are (the source is not compared).
+impl PartialEq for Rejection {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, self.limit, &self.detail) == (other.kind, other.limit, &other.detail)
+    }
+}
+
+impl Eq for Rejection {}
 
 impl Rejection {
     /// A rejection of `kind` with a human-readable `detail`.
     pub fn new(kind: RejectionKind, detail: impl Into<String>) -> Self {
         Rejection {
             kind,
+            limit: None,
             detail: detail.into(),
+            source: None,
         }
+    }
+
+    /// The same rejection, naming the policy limit that was crossed.
+    pub fn with_limit(mut self, limit: Limit) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The same rejection, with the error that caused it (a codec's).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     pub(crate) fn bad_image(detail: impl Into<String>) -> Self {
         Self::new(RejectionKind::BadImage, detail)
     }
 
-    pub(crate) fn too_large(detail: impl Into<String>) -> Self {
-        Self::new(RejectionKind::TooLarge, detail)
+    /// `too_large` for crossing `limit`.
+    pub(crate) fn too_large(limit: Limit, detail: impl Into<String>) -> Self {
+        Self::new(RejectionKind::TooLarge, detail).with_limit(limit)
     }
 
     pub(crate) fn too_many_frames(max_frames: u32) -> Self {
@@ -90,6 +140,7 @@ impl Rejection {
             RejectionKind::TooManyFrames,
             format!("GIF has more than {max_frames} frames"),
         )
+        .with_limit(Limit::Frames)
     }
 
     pub(crate) fn invalid_arguments(detail: impl Into<String>) -> Self {
@@ -114,6 +165,11 @@ impl Rejection {
     pub fn detail(&self) -> &str {
         &self.detail
     }
+
+    /// The policy limit crossed, for `too_large`, `too_small` and `too_many_frames`.
+    pub fn limit(&self) -> Option<Limit> {
+        self.limit
+    }
 }
 
 impl fmt::Display for Rejection {
@@ -122,4 +178,10 @@ impl fmt::Display for Rejection {
     }
 }
 
-impl std::error::Error for Rejection {}
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -12,7 +12,7 @@
 //! let bytes = std::fs::read("testdata/photo_landscape_800x600.jpg")?;
 //! let upload = Upload::new(&bytes)
 //!     .with_content_type("image/jpeg")
-//!     .with_crop(CropBox { x: 100, y: 0, w: 600 });
+//!     .with_crop(CropBox::new(100, 0, 600));
 //! let avatar = process(&Policy::default(), &upload)?;
 //! for r in &avatar.renditions {
 //!     println!("{}x{} {} ({} bytes)", r.size, r.size, r.format, r.bytes.len());
@@ -60,7 +60,7 @@ mod upload;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use error::{Rejection, RejectionKind};
+pub use error::{Limit, Rejection, RejectionKind};
 pub use orient::Orientation;
 pub use pipeline::{process, Avatar, Rendition};
 pub use policy::{Filter, Policy, MAX_PASSTHROUGH_BITS_PER_PIXEL, MAX_RENDITION_SIDE};

@@ -7,7 +7,7 @@ use crate::canvas::compose_owned;
 use crate::colour;
 use crate::decode::{decode_budget, decode_with_scan};
 use crate::encode::encode;
-use crate::error::{Rejection, RejectionKind};
+use crate::error::{Limit, Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
 use crate::orient::Orientation;
 use crate::passthrough::strip_baseline;
@@ -105,11 +105,14 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     policy.validate()?;
     let bytes = upload.bytes;
     if bytes.len() > policy.max_input_bytes {
-        return Err(Rejection::too_large(format!(
-            "upload is {} bytes; the limit is {}",
-            bytes.len(),
-            policy.max_input_bytes
-        )));
+        return Err(Rejection::too_large(
+            Limit::InputBytes,
+            format!(
+                "upload is {} bytes; the limit is {}",
+                bytes.len(),
+                policy.max_input_bytes
+            ),
+        ));
     }
     check_content_type(sniff(bytes)?, upload.content_type)?;
     let probed = probe_capped(bytes, policy.max_frames)?;
@@ -197,12 +200,15 @@ fn render_still(
         .map(|(&size, bytes)| {
             let bytes = bytes?;
             if bytes.len() > policy.max_output_bytes {
-                return Err(Rejection::too_large(format!(
-                    "the {size}x{size} rendition is {} bytes; the most one rendition may \
+                return Err(Rejection::too_large(
+                    Limit::OutputBytes,
+                    format!(
+                        "the {size}x{size} rendition is {} bytes; the most one rendition may \
                      hold (max_output_bytes) is {}",
-                    bytes.len(),
-                    policy.max_output_bytes
-                )));
+                        bytes.len(),
+                        policy.max_output_bytes
+                    ),
+                ));
             }
             Ok(Rendition {
                 size,
@@ -236,10 +242,13 @@ fn passthrough(
 fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
     let (w, h) = (info.width, info.height);
     if w.max(h) > policy.max_side {
-        return Err(Rejection::too_large(format!(
-            "image is {w}x{h} as displayed; the largest side allowed is {}",
-            policy.max_side
-        )));
+        return Err(Rejection::too_large(
+            Limit::Side,
+            format!(
+                "image is {w}x{h} as displayed; the largest side allowed is {}",
+                policy.max_side
+            ),
+        ));
     }
     if w.min(h) < policy.min_side {
         return Err(Rejection::new(
@@ -248,7 +257,8 @@ fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
                 "image is {w}x{h} as displayed; the smallest side allowed is {}",
                 policy.min_side
             ),
-        ));
+        )
+        .with_limit(Limit::Side));
     }
     Ok(())
 }
@@ -285,11 +295,14 @@ fn check_budget(
 ) -> Result<(), Rejection> {
     let need = planned_bytes(policy, info, colours);
     if need > policy.max_alloc {
-        return Err(Rejection::too_large(format!(
-            "the job would need about {} MiB; the budget (max_alloc) is {} MiB",
-            need >> 20,
-            policy.max_alloc >> 20
-        )));
+        return Err(Rejection::too_large(
+            Limit::Memory,
+            format!(
+                "the job would need about {} MiB; the budget (max_alloc) is {} MiB",
+                need >> 20,
+                policy.max_alloc >> 20
+            ),
+        ));
     }
     Ok(())
 }

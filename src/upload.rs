@@ -9,6 +9,7 @@ use crate::error::Rejection;
 /// inside the image is `invalid_arguments`; coordinates up to `u32::MAX` are checked
 /// without overflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct CropBox {
     /// Left edge, in displayed pixels.
     pub x: u32,
@@ -19,6 +20,11 @@ pub struct CropBox {
 }
 
 impl CropBox {
+    /// The `w`×`w` square whose top-left corner is at (`x`, `y`).
+    pub const fn new(x: u32, y: u32, w: u32) -> Self {
+        CropBox { x, y, w }
+    }
+
     /// Builds a crop box from three optional parts, as they arrive from a form: all
     /// three or none.
     ///
@@ -37,7 +43,7 @@ impl CropBox {
     ) -> Result<Option<CropBox>, Rejection> {
         match (x, y, w) {
             (None, None, None) => Ok(None),
-            (Some(x), Some(y), Some(w)) => Ok(Some(CropBox { x, y, w })),
+            (Some(x), Some(y), Some(w)) => Ok(Some(CropBox::new(x, y, w))),
             _ => Err(Rejection::invalid_arguments(
                 "crop_x, crop_y and crop_w must be given all together or not at all",
             )),
@@ -53,10 +59,11 @@ impl CropBox {
 /// let bytes = std::fs::read("testdata/photo_landscape_800x600.jpg").unwrap();
 /// let upload = Upload::new(&bytes)
 ///     .with_content_type("image/jpeg")
-///     .with_crop(CropBox { x: 100, y: 0, w: 600 });
+///     .with_crop(CropBox::new(100, 0, 600));
 /// assert_eq!(upload.crop.unwrap().w, 600);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Upload<'a> {
     /// The file as uploaded.
     pub bytes: &'a [u8],

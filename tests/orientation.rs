@@ -86,11 +86,7 @@ fn png_exif_orientation_is_applied() {
 fn crop_box_refers_to_the_displayed_image() {
     for o in [1, 3, 6, 8] {
         let bytes = fixture(&format!("orientation_{o}.jpg"));
-        let upload = Upload::new(&bytes).with_crop(CropBox {
-            x: 352,
-            y: 0,
-            w: 256,
-        });
+        let upload = Upload::new(&bytes).with_crop(CropBox::new(352, 0, 256));
         let avatar = avatar_engine::process(&Default::default(), &upload).unwrap();
         let d = decode_rendition(avatar.rendition(512).unwrap());
         for (x, y) in [(50, 100), (256, 256), (460, 460), (100, 500)] {

@@ -50,11 +50,7 @@ fn unchanged_1024_jpeg_keeps_its_coded_data_without_metadata() {
         assert!(!out.windows(needle.len()).any(|w| w == needle));
     }
     // A crop box covering the whole image changes nothing either.
-    let whole = Upload::new(&src).with_crop(CropBox {
-        x: 0,
-        y: 0,
-        w: 1024,
-    });
+    let whole = Upload::new(&src).with_crop(CropBox::new(0, 0, 1024));
     assert_eq!(rendition_1024(&Policy::default(), &whole), out);
 }
 
@@ -72,11 +68,7 @@ fn anything_that_changes_pixels_or_is_switched_off_is_re_encoded() {
     );
     re_encoded(
         &Policy::default(),
-        &Upload::new(&src).with_crop(CropBox {
-            x: 1,
-            y: 0,
-            w: 1023,
-        }),
+        &Upload::new(&src).with_crop(CropBox::new(1, 0, 1023)),
     );
     // Shown rotated: the pixels move.
     let rotated = tagged_source(80, 6);

@@ -72,11 +72,7 @@ fn transparent_letterbox_bars_are_transparent() {
 #[test]
 fn crop_box_replaces_the_letterbox() {
     let bytes = fixture("photo_landscape_800x600.jpg");
-    let upload = Upload::new(&bytes).with_crop(CropBox {
-        x: 100,
-        y: 0,
-        w: 600,
-    });
+    let upload = Upload::new(&bytes).with_crop(CropBox::new(100, 0, 600));
     let avatar = process(&Default::default(), &upload).unwrap();
     let d = decode_rendition(avatar.rendition(1024).unwrap());
     for (x, y) in [(512, 3), (512, 1020), (3, 512), (1020, 512)] {
@@ -91,23 +87,11 @@ fn crop_box_replaces_the_letterbox() {
 fn crop_box_outside_the_image_is_invalid_arguments() {
     let bytes = fixture("photo_landscape_800x600.jpg");
     for c in [
-        CropBox {
-            x: 201,
-            y: 0,
-            w: 600,
-        },
-        CropBox { x: 0, y: 0, w: 601 },
-        CropBox { x: 0, y: 0, w: 0 },
-        CropBox {
-            x: u32::MAX,
-            y: u32::MAX,
-            w: u32::MAX,
-        },
-        CropBox {
-            x: 1,
-            y: 1,
-            w: u32::MAX - 1,
-        },
+        CropBox::new(201, 0, 600),
+        CropBox::new(0, 0, 601),
+        CropBox::new(0, 0, 0),
+        CropBox::new(u32::MAX, u32::MAX, u32::MAX),
+        CropBox::new(1, 1, u32::MAX - 1),
     ] {
         let e = process(&Default::default(), &Upload::new(&bytes).with_crop(c)).unwrap_err();
         assert_eq!(e.code(), "invalid_arguments", "{c:?}");

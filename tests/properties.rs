@@ -69,7 +69,7 @@ proptest! {
         };
         let sizes: Vec<u32> = sizes.into_iter().rev().collect();
         let mut upload = Upload::new(&bytes);
-        upload.crop = crop.map(|(x, y, s)| CropBox { x, y, w: s });
+        upload.crop = crop.map(|(x, y, s)| CropBox::new(x, y, s));
         let fits = crop.is_none_or(|(x, y, s)| s >= 1 && x + s <= w && y + s <= h);
         match process(&tiny_policy(sizes.clone()), &upload) {
             Ok(avatar) => {

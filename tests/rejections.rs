@@ -197,3 +197,77 @@ fn a_palette_that_is_not_whole_entries_is_bad_image() {
         assert!(e.to_string().contains("PLTE"), "{what}: {e}");
     }
 }
+
+/// Each policy limit crossed is named by [`Rejection::limit`] under its Slack code, so
+/// a server can tell bytes (413) from sides without reading the detail; shape faults
+/// name no limit.
+#[test]
+fn every_limit_is_matchable() {
+    use avatar_engine::Limit;
+    let photo = fixture("photo_landscape_800x600.jpg");
+    let limit = |policy: &Policy, bytes: &[u8]| {
+        let e = process(policy, &Upload::new(bytes)).unwrap_err();
+        (e.code(), e.limit())
+    };
+    let cases = [
+        (
+            policy_with(|p| p.max_input_bytes = 1000),
+            &photo,
+            "too_large",
+            Limit::InputBytes,
+        ),
+        (
+            policy_with(|p| p.max_side = 700),
+            &photo,
+            "too_large",
+            Limit::Side,
+        ),
+        (
+            policy_with(|p| p.min_side = 700),
+            &photo,
+            "too_small",
+            Limit::Side,
+        ),
+        (
+            policy_with(|p| p.max_alloc = 1 << 20),
+            &photo,
+            "too_large",
+            Limit::Memory,
+        ),
+        (
+            policy_with(|p| p.max_output_bytes = 1000),
+            &photo,
+            "too_large",
+            Limit::OutputBytes,
+        ),
+    ];
+    for (policy, bytes, code, want) in &cases {
+        assert_eq!(limit(policy, bytes), (*code, Some(*want)));
+    }
+    let gif = fixture("gif_animated_3_frames_600x600.gif");
+    assert_eq!(
+        limit(&policy_with(|p| p.max_frames = 2), &gif),
+        ("too_many_frames", Some(Limit::Frames))
+    );
+    assert_eq!(limit(&Policy::default(), b"nope"), ("bad_image", None));
+}
+
+/// A codec's own error is the rejection's `source()`, not only words in the detail.
+#[test]
+fn codec_errors_are_the_source() {
+    use std::error::Error;
+    let gif = fixture("gif_animated_3_frames_600x600.gif");
+    // Cut inside the second frame's data: the gif crate's error.
+    let cut = &gif[..gif.len() * 2 / 3];
+    let e = process(&Policy::default(), &Upload::new(cut)).unwrap_err();
+    assert_eq!(e.code(), "bad_image", "{e}");
+    let source = e.source().unwrap_or_else(|| panic!("no source: {e}"));
+    assert!(
+        source.downcast_ref::<gif::DecodingError>().is_some(),
+        "{source:?}"
+    );
+    assert!(
+        e.to_string().contains(&source.to_string()),
+        "{e} / {source}"
+    );
+}

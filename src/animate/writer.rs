@@ -12,7 +12,7 @@ use gif::{DisposalMethod, Encoder, Frame, Repeat};
 
 use super::palette::Palette;
 use crate::alloc::{try_filled, try_with_capacity, try_zeroed};
-use crate::error::Rejection;
+use crate::error::{Limit, Rejection};
 
 /// A rectangle in output pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub(crate) struct AnimatedGif {
 }
 
 fn fail(e: gif::EncodingError) -> Rejection {
-    Rejection::internal(format!("GIF encoder: {e}"))
+    Rejection::internal(format!("GIF encoder: {e}")).with_source(e)
 }
 
 /// Packed colours of a palette's 256 indices; unused and transparent ones are 0.
@@ -256,13 +256,16 @@ impl AnimatedGif {
         self.written += 1;
         let len = encoder.get_ref().len();
         if len > self.max_bytes {
-            return Err(Rejection::too_large(format!(
-                "the {side}x{side} animated rendition passed {len} bytes at frame {n}; \
+            return Err(Rejection::too_large(
+                Limit::OutputBytes,
+                format!(
+                    "the {side}x{side} animated rendition passed {len} bytes at frame {n}; \
                  the most one rendition may hold (max_output_bytes) is {max}",
-                side = self.side,
-                n = self.written,
-                max = self.max_bytes
-            )));
+                    side = self.side,
+                    n = self.written,
+                    max = self.max_bytes
+                ),
+            ));
         }
         Ok(())
     }

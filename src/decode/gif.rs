@@ -140,5 +140,5 @@ fn fill_rect(screen: &mut [u8], sw: usize, r: Rect, from: Option<&[u8]>) {
 }
 
 fn fail(e: gif::DecodingError) -> Rejection {
-    Rejection::bad_image(format!("GIF: {e}"))
+    Rejection::bad_image(format!("GIF: {e}")).with_source(e)
 }

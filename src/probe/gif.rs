@@ -29,7 +29,7 @@ pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection
                 frames,
                 orientation: Orientation::Normal,
                 has_alpha,
-                defect: Some(Rejection::bad_image(format!("GIF: {e}"))),
+                defect: Some(Rejection::bad_image(format!("GIF: {e}")).with_source(e)),
             })
         }
     };
@@ -46,10 +46,9 @@ pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection
             Ok(None) if frames == 0 => break Some(Rejection::bad_image("GIF: no frames")),
             Ok(None) => break None,
             Err(e) => {
-                break Some(Rejection::bad_image(format!(
-                    "GIF: frame {}: {e}",
-                    frames + 1
-                )))
+                break Some(
+                    Rejection::bad_image(format!("GIF: frame {}: {e}", frames + 1)).with_source(e),
+                )
             }
         }
     };

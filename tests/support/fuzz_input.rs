@@ -68,10 +68,12 @@ pub fn job(data: &[u8]) -> Job<'_> {
         Filter::Mitchell,
         Filter::Box,
     ][usize::from(k.filter % 4)];
-    let crop = k.crop_on.then(|| CropBox {
-        x: u32::from(k.crop[0]),
-        y: u32::from(k.crop[1]),
-        w: u32::from(k.crop[2]),
+    let crop = k.crop_on.then(|| {
+        CropBox::new(
+            u32::from(k.crop[0]),
+            u32::from(k.crop[1]),
+            u32::from(k.crop[2]),
+        )
     });
     let content_type = [
         None,

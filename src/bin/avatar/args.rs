@@ -24,7 +24,7 @@ pub struct Cli {
 /// What the user asked for.
 #[derive(Subcommand)]
 pub enum Command {
-    /// Renders INPUT into DIR/<size>.<jpg|png> (posters as <size>.still.<ext>) and
+    /// Renders INPUT into DIR/SIZE.jpg or .png (posters as SIZE.still.jpg or .png) and
     /// prints one JSON object.
     Render(Render),
     /// Prints what INPUT's headers say (format, sides, frames, orientation, alpha) as
@@ -202,7 +202,7 @@ fn crop_box(v: &str) -> Result<CropBox, String> {
     let [x, y, w] = parts[..] else {
         return Err(format!("expected X,Y,W, got {v:?}"));
     };
-    Ok(CropBox { x, y, w })
+    Ok(CropBox::new(x, y, w))
 }
 
 /// `RRGGBB` (a leading `#` allowed).
@@ -246,7 +246,7 @@ mod tests {
             panic!("did not parse");
         };
         assert_eq!(r.input, "in.jpg");
-        assert_eq!(r.crop, Some(CropBox { x: 1, y: 2, w: 600 }));
+        assert_eq!(r.crop, Some(CropBox::new(1, 2, 600)));
         assert_eq!(r.content_type.as_deref(), Some("image/png"));
         let p = r.policy.policy();
         assert_eq!(

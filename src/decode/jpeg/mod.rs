@@ -100,7 +100,7 @@ fn decode_with_zune(
 
 /// zune-jpeg's error as the upload's fault.
 fn zune_error(e: zune_jpeg::errors::DecodeErrors) -> Rejection {
-    Rejection::bad_image(format!("JPEG: {e}"))
+    Rejection::bad_image(format!("JPEG: {e}")).with_source(e)
 }
 
 /// Decodes the whole frame of `decoder` (headers read or not) into a new buffer, which

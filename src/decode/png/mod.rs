@@ -12,7 +12,7 @@ use png::{ColorType, Transformations};
 
 use super::{decode_budget, Pixels};
 use crate::alloc::{try_with_capacity, try_zeroed};
-use crate::error::Rejection;
+use crate::error::{Limit, Rejection};
 use crate::probe::SourceInfo;
 
 pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
@@ -24,7 +24,7 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
 
 /// Any PNG, through the `png` crate.
 fn decode_general(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
-    let fail = |e: png::DecodingError| Rejection::bad_image(format!("PNG: {e}"));
+    let fail = |e: png::DecodingError| Rejection::bad_image(format!("PNG: {e}")).with_source(e);
     let limits = png::Limits {
         bytes: usize::try_from(decode_budget(info)).unwrap_or(usize::MAX),
     };
@@ -35,7 +35,7 @@ fn decode_general(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> 
     let mut reader = decoder.read_info().map_err(fail)?;
     let len = reader
         .output_buffer_size()
-        .ok_or_else(|| Rejection::too_large("PNG: output size overflows"))?;
+        .ok_or_else(|| Rejection::too_large(Limit::Memory, "PNG: output size overflows"))?;
     let mut raw = try_zeroed(len, "decoded PNG")?;
     let frame = reader.next_frame(&mut raw).map_err(fail)?;
     raw.truncate(frame.buffer_size());

@@ -601,7 +601,7 @@ fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
     let parse = |name| args.get(name).map(|v| v.trim().parse::<u32>());
     match (parse("crop_x"), parse("crop_y"), parse("crop_w")) {
         (None, None, None) => Ok(None),
-        (Some(Ok(x)), Some(Ok(y)), Some(Ok(w))) => Ok(Some(CropBox { x, y, w })),
+        (Some(Ok(x)), Some(Ok(y)), Some(Ok(w))) => Ok(Some(CropBox::new(x, y, w))),
         _ => Err(Fail::Code("invalid_arguments")),
     }
 }

@@ -46,7 +46,7 @@ pub struct Serve {
     /// endpoint from the usual AWS_* environment variables).
     #[arg(long, value_name = "STORE", default_value = "file")]
     pub store: String,
-    /// Base of every URL in answers [default: http://<listen address>].
+    /// Base of every URL in answers [default: `http://` and the listen address].
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Image jobs run at once [default: one per core].
