@@ -27,6 +27,11 @@ pub enum RejectionKind {
     /// `internal_error`: the engine failed on an input it had accepted (an encoder
     /// error, or a caught panic). Never the caller's fault; please report it.
     Internal,
+    /// `cancelled`: the caller's [`Cancel`](crate::Cancel) handle was cancelled, or its
+    /// deadline passed, before the job finished. Not one of Slack's codes: a server
+    /// whose client has gone answers nobody, and one that set a deadline answers as
+    /// it would any timeout (Slack's `request_timeout`).
+    Cancelled,
 }
 
 impl RejectionKind {
@@ -39,17 +44,19 @@ impl RejectionKind {
             RejectionKind::TooManyFrames => "too_many_frames",
             RejectionKind::InvalidArguments => "invalid_arguments",
             RejectionKind::Internal => "internal_error",
+            RejectionKind::Cancelled => "cancelled",
         }
     }
 
     /// Every kind, in declaration order (useful to check that a code is documented).
-    pub const ALL: [RejectionKind; 6] = [
+    pub const ALL: [RejectionKind; 7] = [
         RejectionKind::BadImage,
         RejectionKind::TooLarge,
         RejectionKind::TooSmall,
         RejectionKind::TooManyFrames,
         RejectionKind::InvalidArguments,
         RejectionKind::Internal,
+        RejectionKind::Cancelled,
     ];
 }
 

@@ -37,6 +37,7 @@
 
 mod alloc;
 mod animate;
+mod cancel;
 mod canvas;
 mod colour;
 mod decode;
@@ -60,6 +61,7 @@ mod upload;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use cancel::Cancel;
 pub use error::{Limit, Rejection, RejectionKind};
 pub use orient::Orientation;
 pub use pipeline::{process, Avatar, Rendition};

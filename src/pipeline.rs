@@ -3,6 +3,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
+use crate::cancel::Checks;
 use crate::canvas::compose_owned;
 use crate::colour;
 use crate::decode::{decode_budget, decode_with_scan};
@@ -102,6 +103,8 @@ pub fn process(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection
 }
 
 fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
+    let checks = Checks(upload.cancel);
+    checks.check()?;
     policy.validate()?;
     let bytes = upload.bytes;
     if bytes.len() > policy.max_input_bytes {
@@ -131,7 +134,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     let placement = place(info.width, info.height, upload.crop)?;
 
     if info.format == Format::Gif && info.frames > 1 {
-        let files = render_animated(bytes, &info, &placement, policy)?;
+        let files = render_animated(bytes, &info, &placement, policy, checks)?;
         let renditions = policy
             .sizes
             .iter()
@@ -144,7 +147,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
             })
             .collect();
         let posters = if policy.still_posters {
-            render_still(bytes, &info, &colours, &placement, policy)?
+            render_still(bytes, &info, &colours, &placement, policy, checks)?
         } else {
             Vec::new()
         };
@@ -156,7 +159,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     }
     Ok(Avatar {
         source: info,
-        renditions: render_still(bytes, &info, &colours, &placement, policy)?,
+        renditions: render_still(bytes, &info, &colours, &placement, policy, checks)?,
         posters: Vec::new(),
     })
 }
@@ -169,10 +172,14 @@ fn render_still(
     colours: &colour::Embedded,
     placement: &Placement,
     policy: &Policy,
+    checks: Checks,
 ) -> Result<Vec<Rendition>, Rejection> {
+    checks.check()?;
     let inks = colour::inks(colours);
     let (mut pixels, consumed) = decode_with_scan(bytes, info, inks.as_ref())?;
+    checks.check()?;
     let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
+    checks.check()?;
     // Decoded in full, so the scan data is sound: the source may stand in for the
     // rendition of its own size, unless its colours had to be converted.
     let original = match (converted, consumed) {
@@ -189,9 +196,13 @@ fn render_still(
         policy.background,
     )?;
     let format = if alpha { Format::Png } else { Format::Jpeg };
-    let encoded = render_all(&square, &policy.sizes, policy.filter, |r| match &original {
-        Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
-        _ => encode(r, format, policy.jpeg_quality),
+    checks.check()?;
+    let encoded = render_all(&square, &policy.sizes, policy.filter, checks, |r| {
+        checks.check()?;
+        match &original {
+            Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
+            _ => encode(r, format, policy.jpeg_quality),
+        }
     });
     policy
         .sizes

@@ -18,6 +18,7 @@ use fast_image_resize::images::{CroppedImage, CroppedImageMut, Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use crate::alloc::try_zeroed;
+use crate::cancel::Checks;
 use crate::canvas::{Rect, Square};
 use crate::error::Rejection;
 use crate::policy::Filter;
@@ -62,6 +63,7 @@ pub(crate) fn render_all<T, F>(
     square: &Square,
     sizes: &[u32],
     filter: Filter,
+    checks: Checks,
     finish: F,
 ) -> Vec<Result<T, Rejection>>
 where
@@ -80,6 +82,7 @@ where
         sizes,
         parents: &parents,
         filter,
+        checks,
         finish: &finish,
         results: &results,
     };
@@ -103,6 +106,8 @@ struct Job<'a, T, F> {
     sizes: &'a [u32],
     parents: &'a [Option<usize>],
     filter: Filter,
+    /// Checked before each resize: a cancelled job starts no more of them.
+    checks: Checks<'a>,
     finish: &'a F,
     results: &'a [Mutex<Option<Result<T, Rejection>>>],
 }
@@ -131,7 +136,9 @@ where
     F: Fn(&Square) -> Result<T, Rejection> + Sync,
 {
     fn run<'s>(&'s self, s: &rayon::Scope<'s>, i: usize, src: Source<'s>) {
-        let img = if src.pixels().side == self.sizes[i] {
+        let img = if let Err(e) = self.checks.check() {
+            Err(e)
+        } else if src.pixels().side == self.sizes[i] {
             Ok(src)
         } else {
             resize(src.pixels(), self.sizes[i], self.filter).map(|r| Source::Rendition(Arc::new(r)))
@@ -298,7 +305,9 @@ mod tests {
     fn every_size_is_exact_and_flat_colour_stays_flat() {
         let sq = Square::new(300, 4, [10, 200, 30, 255].repeat(300 * 300));
         let sizes = [1000, 300, 100, 40, 7, 1];
-        let out = render_all(&sq, &sizes, Filter::Lanczos3, |r| Ok(r.clone()));
+        let out = render_all(&sq, &sizes, Filter::Lanczos3, Checks(None), |r| {
+            Ok(r.clone())
+        });
         for (r, &s) in out.into_iter().zip(&sizes) {
             let r = r.unwrap();
             assert_eq!((r.side, r.data.len()), (s, (s * s * 4) as usize));

@@ -67,7 +67,7 @@ where
     T: Send,
     F: Fn(&Square) -> Result<T, Rejection> + Sync,
 {
-    crate::resize::render_all(square, sizes, filter, each)
+    crate::resize::render_all(square, sizes, filter, crate::cancel::Checks(None), each)
 }
 
 /// Encodes one rendition as JPEG (RGB) or PNG (RGB or RGBA), as the pipeline does.

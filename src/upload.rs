@@ -1,5 +1,6 @@
 //! What a caller hands the engine: the bytes, the declared type, an optional crop box.
 
+use crate::cancel::Cancel;
 use crate::error::Rejection;
 
 /// A square crop box in the coordinates of the image *as displayed* (after EXIF
@@ -73,6 +74,9 @@ pub struct Upload<'a> {
     pub content_type: Option<&'a str>,
     /// Square crop in displayed coordinates. Default: `None` (letterbox to a square).
     pub crop: Option<CropBox>,
+    /// A handle that stops the job (see [`Cancel`]). Default: `None` (the job runs to
+    /// its end).
+    pub cancel: Option<&'a Cancel>,
 }
 
 impl<'a> Upload<'a> {
@@ -82,6 +86,7 @@ impl<'a> Upload<'a> {
             bytes,
             content_type: None,
             crop: None,
+            cancel: None,
         }
     }
 
@@ -94,6 +99,12 @@ impl<'a> Upload<'a> {
     /// Sets the crop box.
     pub fn with_crop(mut self, crop: CropBox) -> Self {
         self.crop = Some(crop);
+        self
+    }
+
+    /// Attaches a cancellation handle (with or without a deadline).
+    pub fn with_cancel(mut self, cancel: &'a Cancel) -> Self {
+        self.cancel = Some(cancel);
         self
     }
 }

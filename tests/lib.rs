@@ -3,6 +3,7 @@
 mod support;
 
 mod animation;
+mod cancel;
 #[cfg(feature = "cli")]
 mod cli;
 mod colour;

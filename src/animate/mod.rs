@@ -15,6 +15,7 @@ use fast_image_resize::Resizer;
 use rayon::prelude::*;
 
 use crate::alloc::try_zeroed;
+use crate::cancel::Checks;
 use crate::canvas::compose;
 use crate::decode::gif::GifFrames;
 use crate::decode::Pixels;
@@ -40,6 +41,7 @@ pub(crate) fn render_animated(
     info: &SourceInfo,
     placement: &Placement,
     policy: &Policy,
+    checks: Checks,
 ) -> Result<Vec<(Vec<u8>, u32)>, Rejection> {
     let mut frames = GifFrames::new(bytes, info)?;
     let repeat = frames.repeat();
@@ -55,6 +57,7 @@ pub(crate) fn render_animated(
     // `writer`); small sizes take each frame's own palette, exactly.
     let mut palette: Option<Palette> = None;
     while let Some(timing) = frames.next_frame()? {
+        checks.check()?;
         count += 1;
         if count > policy.max_frames {
             return Err(Rejection::too_many_frames(policy.max_frames));
@@ -76,6 +79,7 @@ pub(crate) fn render_animated(
         sizes
             .par_iter_mut()
             .map(|job| {
+                checks.check()?;
                 let p = if job.side >= KEEP_MIN_SIDE as u32 {
                     &shared
                 } else {

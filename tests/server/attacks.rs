@@ -278,7 +278,8 @@ fn connections_past_the_cap_are_refused_clearly() {
 /// ends, so two uploads that arrive after it never run beside it or each other. (The
 /// log's `running` counts jobs inside their blocking task, apart from the permits that
 /// are meant to bound them; before, the abandoned job's permit went with its request
-/// and the next job started beside it.)
+/// and the next job started beside it.) And the abandoned job is cancelled: it ends
+/// well before a whole job's time.
 #[test]
 fn jobs_is_a_true_ceiling() {
     let s = start_with_flags(
@@ -287,7 +288,7 @@ fn jobs_is_a_true_ceiling() {
         &["--jobs", "1", "--queue", "8", "--log-level", "debug"],
     );
     let dir = scratch("ceiling-files");
-    let slow = slow_gif(&dir, 8);
+    let slow = slow_gif(&dir, 24);
     let image = format!("image=@{slow};type=image/gif");
     let _ = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-m", "0.5"])
@@ -323,6 +324,21 @@ fn jobs_is_a_true_ceiling() {
         })
         .collect();
     assert_eq!(running, [1, 1, 1], "{log}");
+    let ended: Vec<(bool, u64)> = log
+        .lines()
+        .filter(|l| l.contains("image job ended"))
+        .filter_map(|l| {
+            let field = |name: &str| l.split(name).nth(1)?.split_whitespace().next();
+            Some((field("cancelled=")? == "true", field("ms=")?.parse().ok()?))
+        })
+        .collect();
+    let [(true, abandoned), (false, whole), (false, _)] = ended[..] else {
+        panic!("{ended:?}\n{log}");
+    };
+    assert!(
+        abandoned < whole / 2,
+        "abandoned job ran {abandoned} ms, a whole one {whole} ms"
+    );
 }
 
 /// One log line per request, with its id, method, path, status, error code, user and

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use avatar_engine::{process, CropBox, Format, Policy, Upload};
+use avatar_engine::{process, Cancel, CropBox, Format, Policy, RejectionKind, Upload};
 
 use super::admission::{Admitted, AnonymousUploads};
 use super::auth::{authenticate, Caller, FailureLimiter, Needs, RateLimiter, Tier};
@@ -29,6 +29,20 @@ use super::store::{now, AvatarStore, Profile, Stored};
 
 /// Longest a client may take to send its request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest an image job may run; then the engine stops it (`request_timeout`). The
+/// heaviest upload the default policy admits takes a few seconds on one core.
+const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Cancels its handle when dropped: the request future owns one per image job, so a
+/// client that goes away stops the job it started.
+struct CancelOnDrop(Cancel);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
 
 pub struct App {
     pub config: Config,
@@ -355,11 +369,11 @@ impl App {
     /// its admission is returned by [`Admitted`]'s drop; once running, the job's slot
     /// and admission belong to the blocking task and are returned when `f` returns,
     /// so `--jobs` bounds the CPU work actually running, not the requests still
-    /// listening. (The engine has no cancellation yet, so an abandoned job runs to its
-    /// end.)
+    /// listening. `f` gets the job's [`Cancel`] handle, which fires when the request
+    /// is dropped (the engine then stops at its next check) or after [`JOB_TIMEOUT`].
     async fn image_job<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&Cancel) -> T + Send + 'static,
     ) -> Result<T, Fail> {
         let admitted = Admitted::try_new(&self.admitted, self.max_admitted)
             .ok_or_else(|| Fail::Response(Box::new(ratelimited(1))))?;
@@ -368,12 +382,21 @@ impl App {
             .await
             .map_err(|_| Fail::Code("internal_error"))?;
         let running = Arc::clone(&self.running);
+        let cancel = Cancel::with_timeout(JOB_TIMEOUT);
+        // Fires when this future is dropped, finished or not (a finished job ignores it).
+        let _on_drop = CancelOnDrop(cancel.clone());
         tokio::task::spawn_blocking(move || {
             // Counted apart from the permits, so the log shows what really ran at once.
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
             tracing::debug!(running = now, "image job started");
-            let result = f();
+            let started = std::time::Instant::now();
+            let result = f(&cancel);
             running.fetch_sub(1, Ordering::SeqCst);
+            tracing::debug!(
+                cancelled = cancel.is_cancelled(),
+                ms = started.elapsed().as_millis() as u64,
+                "image job ended"
+            );
             drop((permit, admitted));
             result
         })
@@ -518,8 +541,8 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     let version = identicon::hex(&hasher.finalize()[..16]);
 
     let job = app
-        .image_job(move || {
-            let mut upload = Upload::new(&bytes);
+        .image_job(move |cancel| {
+            let mut upload = Upload::new(&bytes).with_cancel(cancel);
             if let Some(declared) = &content_type {
                 upload = upload.with_content_type(declared);
             }
@@ -538,7 +561,11 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
             }
             process(&policy, &upload)
                 .map(|a| (a, side))
-                .map_err(|e| e.code())
+                .map_err(|e| match e.kind() {
+                    // The client has gone (nobody reads this) or the job ran too long.
+                    RejectionKind::Cancelled => "request_timeout",
+                    _ => e.code(),
+                })
         })
         .await?;
     let (avatar, side) = job.map_err(Fail::Code)?;
@@ -896,7 +923,7 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
     }
     let user = user.to_owned();
     let made = app
-        .image_job(move || {
+        .image_job(move |_| {
             let mut policy = Policy::default();
             policy.sizes = vec![size];
             identicon::renditions(&user, &policy)
