@@ -6,7 +6,7 @@ use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::cancel::Checks;
 use crate::canvas::compose_owned;
 use crate::colour;
-use crate::decode::{decode_budget, decode_with_scan};
+use crate::decode::{decode_budget, decode_with_scan, Pixels};
 use crate::encode::encode;
 use crate::error::{Limit, Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
@@ -89,7 +89,127 @@ impl Avatar {
 /// assert_eq!(err.code(), "bad_image");
 /// ```
 pub fn process(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
-    match catch_unwind(AssertUnwindSafe(|| run(policy, upload))) {
+    guarded(|| run(policy, upload))
+}
+
+/// Already-decoded pixels handed to the engine instead of a file (see
+/// [`process_pixels`]): 8-bit sRGB, RGB or RGBA (straight alpha), rows top to bottom
+/// without padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawImage<'a> {
+    /// Width, in pixels.
+    pub width: u32,
+    /// Height, in pixels.
+    pub height: u32,
+    /// 3 (RGB) or 4 (RGBA).
+    pub channels: u8,
+    /// `width × height × channels` bytes.
+    pub data: &'a [u8],
+}
+
+impl<'a> RawImage<'a> {
+    /// RGB pixels, 3 bytes each.
+    ///
+    /// # Errors
+    /// `invalid_arguments` if `data` is not `width × height × 3` bytes.
+    pub fn rgb8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Rejection> {
+        Self::new(width, height, 3, data)
+    }
+
+    /// RGBA pixels (straight, not premultiplied alpha), 4 bytes each.
+    ///
+    /// # Errors
+    /// `invalid_arguments` if `data` is not `width × height × 4` bytes.
+    pub fn rgba8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Rejection> {
+        Self::new(width, height, 4, data)
+    }
+
+    fn new(width: u32, height: u32, channels: u8, data: &'a [u8]) -> Result<Self, Rejection> {
+        let want = u64::from(width) * u64::from(height) * u64::from(channels);
+        if data.len() as u64 != want {
+            return Err(Rejection::invalid_arguments(format!(
+                "{width}x{height} pixels of {channels} bytes are {want} bytes, not {}",
+                data.len()
+            )));
+        }
+        Ok(RawImage {
+            width,
+            height,
+            channels,
+            data,
+        })
+    }
+}
+
+/// Renders already-decoded pixels (an identicon, a frame the caller drew, an `image`
+/// crate buffer) into every size of `policy`, as [`process`] renders a decoded upload:
+/// the same side limits and memory budget, crop box or letterbox, resizing and
+/// encoders (JPEG when every pixel is opaque, PNG otherwise). No sniffing, no
+/// Content-Type, no decode; the pixels are taken as sRGB and copied once.
+///
+/// # Errors
+/// `too_small` / `too_large` for the sides or the budget, `invalid_arguments` for the
+/// crop box or the policy, `cancelled` through `cancel`.
+///
+/// ```
+/// use avatar_engine::{process_pixels, Format, Policy, RawImage};
+/// let grey = vec![128u8; 600 * 600 * 3];
+/// let image = RawImage::rgb8(600, 600, &grey).unwrap();
+/// let renditions = process_pixels(&Policy::default(), &image, None, None).unwrap();
+/// assert_eq!(renditions[0].size, 1024);
+/// assert_eq!(renditions[0].format, Format::Jpeg);
+/// ```
+pub fn process_pixels(
+    policy: &Policy,
+    image: &RawImage<'_>,
+    crop: Option<crate::CropBox>,
+    cancel: Option<&crate::Cancel>,
+) -> Result<Vec<Rendition>, Rejection> {
+    guarded(|| {
+        let checks = Checks(cancel);
+        checks.check()?;
+        policy.validate()?;
+        let info = SourceInfo {
+            format: Format::Png,
+            width: image.width,
+            height: image.height,
+            stored_width: image.width,
+            stored_height: image.height,
+            frames: 1,
+            orientation: Orientation::Normal,
+            has_alpha: image.channels == 4,
+        };
+        check_sides(policy, &info)?;
+        let untagged = colour::Embedded {
+            described: colour::Described::Untagged,
+            gray: false,
+            jpeg_components: 0,
+        };
+        check_budget(policy, &info, &untagged)?;
+        let placement = place(image.width, image.height, crop)?;
+        let mut data = crate::alloc::try_zeroed(image.data.len(), "pixels handed in")?;
+        data.copy_from_slice(image.data);
+        let pixels = Pixels {
+            width: image.width,
+            height: image.height,
+            channels: usize::from(image.channels),
+            data,
+        };
+        render_pixels(
+            pixels,
+            Orientation::Normal,
+            &placement,
+            policy,
+            checks,
+            None,
+        )
+    })
+}
+
+/// Runs `job`, turning a panic inside it (a codec's) into `internal_error`.
+fn guarded<T>(job: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
+    match catch_unwind(AssertUnwindSafe(job)) {
         Ok(result) => result,
         Err(panic) => {
             let what = panic
@@ -186,15 +306,29 @@ fn render_still(
         (false, Some(consumed)) => passthrough(bytes, &consumed, info, placement, policy),
         _ => None,
     };
-    let alpha = pixels.has_transparency();
-    // Moves the decoded buffer when it already is the square; copies otherwise.
-    let square = compose_owned(
+    render_pixels(
         pixels,
         info.orientation,
         placement,
-        alpha,
-        policy.background,
-    )?;
+        policy,
+        checks,
+        original,
+    )
+}
+
+/// Orient + place decoded sRGB `pixels`, resize every size, encode as JPEG or PNG;
+/// `original` (side, file) stands in for the rendition of its side.
+fn render_pixels(
+    pixels: Pixels,
+    orientation: Orientation,
+    placement: &Placement,
+    policy: &Policy,
+    checks: Checks,
+    original: Option<(u32, Vec<u8>)>,
+) -> Result<Vec<Rendition>, Rejection> {
+    let alpha = pixels.has_transparency();
+    // Moves the decoded buffer when it already is the square; copies otherwise.
+    let square = compose_owned(pixels, orientation, placement, alpha, policy.background)?;
     let format = if alpha { Format::Png } else { Format::Jpeg };
     checks.check()?;
     let encoded = render_all(&square, &policy.sizes, policy.filter, checks, |r| {

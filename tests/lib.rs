@@ -12,6 +12,7 @@ mod formats;
 mod metadata;
 mod orientation;
 mod passthrough;
+mod pixels;
 mod placement;
 mod properties;
 mod rejections;

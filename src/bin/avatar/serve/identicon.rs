@@ -1,8 +1,8 @@
 //! The default avatar before any upload (or after deletePhoto): a symmetric 5×5 block
 //! pattern in a colour derived from the user id, like GitHub's identicons — no font
-//! needed, distinct per user, and made by the engine like any upload.
+//! needed, distinct per user, rendered by the engine from its pixels.
 
-use avatar_engine::{process, Policy, Rendition, Upload};
+use avatar_engine::{process_pixels, Policy, RawImage, Rendition};
 use sha2::{Digest, Sha256};
 
 /// Side of the generated source image, in pixels.
@@ -10,9 +10,9 @@ const SIDE: u32 = 512;
 
 /// The default avatar of `user` at every size of `policy`.
 pub fn renditions(user: &str, policy: &Policy) -> Result<Vec<Rendition>, String> {
-    let png = source_png(user);
-    process(policy, &Upload::new(&png))
-        .map(|a| a.renditions)
+    let pixels = source_pixels(user);
+    RawImage::rgb8(SIDE, SIDE, &pixels)
+        .and_then(|image| process_pixels(policy, &image, None, None))
         .map_err(|e| e.to_string())
 }
 
@@ -25,7 +25,8 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn source_png(user: &str) -> Vec<u8> {
+/// The pattern as `SIDE`×`SIDE` RGB pixels.
+fn source_pixels(user: &str) -> Vec<u8> {
     let digest = Sha256::digest(format!("identicon:{user}").as_bytes());
     let colour = [digest[0] / 2 + 64, digest[1] / 2 + 64, digest[2] / 2 + 64];
     let background = [240u8, 240, 240];
@@ -43,12 +44,5 @@ fn source_png(user: &str) -> Vec<u8> {
             pixels.extend_from_slice(if on { &colour } else { &background });
         }
     }
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, SIDE, SIDE);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_compression(png::Compression::Fast);
-    let mut w = enc.write_header().expect("writing to memory");
-    w.write_image_data(&pixels).expect("writing to memory");
-    w.finish().expect("writing to memory");
-    out
+    pixels
 }
