@@ -170,6 +170,7 @@ pub fn process_pixels(
         let checks = Checks(cancel);
         checks.check()?;
         policy.validate()?;
+        // Header facts for the side and budget checks; no container, so no GIF budget.
         let info = SourceInfo {
             format: Format::Png,
             width: image.width,

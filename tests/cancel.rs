@@ -8,14 +8,6 @@ use avatar_engine::{process, Cancel, Policy, RejectionKind, Upload};
 
 use crate::support::{fixture, generate, policy_with};
 
-/// A 24-frame 900² animation (over a second of work in a test build).
-fn slow_gif() -> Vec<u8> {
-    let frames: Vec<_> = (0..24u8)
-        .map(|i| generate::gif_frame(0, 0, 900, 900, generate::tiles(7 + u32::from(i), i)))
-        .collect();
-    generate::gif(900, 900, &frames, None)
-}
-
 /// Runs `bytes` under `policy` with `cancel`, cancelling it from another thread
 /// `after` the start (if given); returns the result's kind and how long after the
 /// cancel (or the start) the job returned.
@@ -46,7 +38,7 @@ fn run(
 
 #[test]
 fn a_cancelled_animation_stops_within_a_frame() {
-    let gif = slow_gif();
+    let gif = generate::slow_gif(24);
     let (whole, took) = run(&Policy::default(), &gif, &Cancel::new(), None);
     assert_eq!(whole, Ok(()));
     let after = took / 4;

@@ -244,13 +244,10 @@ fn curl(args: &[&str]) -> Reply {
     }
 }
 
-/// `dir/slow.gif`: `frames` full 900² frames (24 take the server about a second), for
-/// jobs that must overlap or be abandoned mid-way. Returns its path.
+/// `dir/slow.gif`: [`generate::slow_gif`] of `frames` frames (24 take the server about
+/// a second). Returns its path.
 fn slow_gif(dir: &Path, frames: u8) -> String {
-    let frames: Vec<_> = (0..frames)
-        .map(|i| generate::gif_frame(0, 0, 900, 900, generate::tiles(7 + u32::from(i), i)))
-        .collect();
-    write_temp(dir, "slow.gif", &generate::gif(900, 900, &frames, None))
+    write_temp(dir, "slow.gif", &generate::slow_gif(frames))
 }
 
 fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> String {

@@ -460,6 +460,15 @@ pub fn gif_frame(left: u16, top: u16, w: u16, h: u16, f: impl Fn(u32, u32) -> u8
     }
 }
 
+/// `frames` full 900² frames of changing tiles: a heavy animation (24 frames take over
+/// a second in a test build), for jobs that must overlap, be abandoned or be cancelled.
+pub fn slow_gif(frames: u8) -> Vec<u8> {
+    let frames: Vec<_> = (0..frames)
+        .map(|i| gif_frame(0, 0, 900, 900, tiles(7 + u32::from(i), i)))
+        .collect();
+    gif(900, 900, &frames, None)
+}
+
 pub fn gif(w: u16, h: u16, frames: &[GifFrame], repeat: Option<gif::Repeat>) -> Vec<u8> {
     let palette: Vec<u8> = GIF_PALETTE.iter().flatten().copied().collect();
     let mut out = Vec::new();

@@ -2,13 +2,12 @@
 //! ZITADEL's avatar delete, and the rendition files.
 
 use std::collections::{HashMap, HashSet};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get};
@@ -105,13 +104,10 @@ struct AuthFailed;
 /// minute, every request is `ratelimited` before anything of it is read.
 async fn throttle_guessing(
     State(app): State<Arc<App>>,
-    request: axum::extract::Request,
+    request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
+    let peer = request::peer(request.extensions());
     let limit = app.config.rate_limits.auth_failures;
     if let Some(ip) = peer {
         if let Err(retry) = app.failures.check(ip, limit) {
@@ -251,10 +247,7 @@ impl App {
                 .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
             return Err(Fail::Response(Box::new(r)));
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let peer = request::peer(&parts.extensions);
         let log = parts.extensions.get::<LogSlot>().cloned();
         let refuse = |fail: Fail, body: Body| {
             request::drain_later(body.into_data_stream());
@@ -726,13 +719,7 @@ async fn zitadel_delete(
     Path(target): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned());
-    let Some(token) = bearer else {
+    let Some(token) = request::bearer(&headers) else {
         return zitadel_error(StatusCode::UNAUTHORIZED, 16, "auth header missing");
     };
     // Who is calling (any valid token); what they may do is checked below.
@@ -898,11 +885,10 @@ fn file_response(bytes: Vec<u8>, file: &str, etag: String) -> Response {
         .into_response()
 }
 
-/// The generated default avatar of a known user: `<size>.jpg` or `original.jpg`.
+/// The generated default avatar of `user` (an id [`avatar_file`] has checked):
+/// `<size>.jpg` or `original.jpg`. Any well-formed id gets its identicon, known or not
+/// (and removed or not), so this public route does not tell which users exist.
 async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMap) -> Response {
-    // Any well-formed id gets its identicon, known or not (and removed or not), so
-    // this public route does not tell which users exist.
-    let known = valid_id(user);
     let size = match file.strip_suffix(".jpg") {
         Some("original") => Some(512),
         Some(s) => s
@@ -911,7 +897,7 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
             .filter(|s| Policy::default().sizes.contains(s)),
         None => None,
     };
-    let (true, Some(size)) = (known, size) else {
+    let Some(size) = size else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let etag = format!("\"default-{}-{size}\"", identicon::hash(user));

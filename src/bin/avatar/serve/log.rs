@@ -4,12 +4,11 @@
 //! Never logged: the query (tokens may travel there), headers (the bearer token),
 //! bodies. The path is logged escaped (`Debug`), so a hostile path cannot forge lines.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -53,11 +52,8 @@ pub async fn log_requests(mut request: Request, next: Next) -> Response {
     request.extensions_mut().insert(slot.clone());
     let method = request.method().clone();
     let path: String = request.uri().path().chars().take(MAX_PATH).collect();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
+    let peer =
+        super::request::peer(request.extensions()).map_or_else(String::new, |ip| ip.to_string());
     let mut response = next.run(request).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
