@@ -55,24 +55,10 @@ pub(crate) fn decode(
     info: &SourceInfo,
     inks: Option<&Inks>,
 ) -> Result<Pixels, Rejection> {
-    decode_with_scan(bytes, info, inks).map(|(pixels, _)| pixels)
-}
-
-/// The byte ranges of a JPEG file that its scan's restart intervals were decoded
-/// from, in order: every coded block, and nothing after an interval's last one.
-pub(crate) type Consumed = Vec<std::ops::Range<usize>>;
-
-/// [`decode`], and for a JPEG that our own sequential decoder took, the byte ranges of
-/// `bytes` its scan was decoded from, one per restart interval (for the pass-through).
-pub(crate) fn decode_with_scan(
-    bytes: &[u8],
-    info: &SourceInfo,
-    inks: Option<&Inks>,
-) -> Result<(Pixels, Option<Consumed>), Rejection> {
-    let (pixels, consumed) = match info.format {
+    let pixels = match info.format {
         Format::Jpeg => jpeg::decode(bytes, info, inks)?,
-        Format::Png => (png::decode(bytes, info)?, None),
-        Format::Gif => (gif::decode_first_frame(bytes, info)?, None),
+        Format::Png => png::decode(bytes, info)?,
+        Format::Gif => gif::decode_first_frame(bytes, info)?,
     };
     if (pixels.width, pixels.height) != (info.stored_width, info.stored_height) {
         return Err(Rejection::bad_image(format!(
@@ -84,5 +70,5 @@ pub(crate) fn decode_with_scan(
         pixels.data.len(),
         pixels.width as usize * pixels.height as usize * pixels.channels
     );
-    Ok((pixels, consumed))
+    Ok(pixels)
 }

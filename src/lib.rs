@@ -51,6 +51,7 @@ mod pipeline;
 mod policy;
 mod probe;
 pub mod resize;
+mod simd;
 mod sniff;
 #[doc(hidden)]
 pub mod stages;

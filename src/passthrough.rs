@@ -13,16 +13,19 @@
 //! component or three with YCbCr component ids (1, 2, 3 or 0, 1, 2), no Adobe APP14 (whose colour
 //! transform flag would change how the components are read), and nothing but DQT, DHT,
 //! DRI, SOS and their scan data between SOI and EOI. Anything else returns `None` and
-//! the rendition is encoded as usual. The caller has already decoded the file in full
-//! with our own sequential decoder (so its scan data is known to be sound) and checked
-//! that the rendition is the source's pixels unchanged: same side, no orientation, no
-//! crop, no letterbox.
+//! the rendition is encoded as usual. The caller has already decoded the file (so its
+//! pixels are known) and checked that the rendition is the source's pixels unchanged:
+//! same side, no orientation, no crop, no letterbox, no colour conversion.
 //!
-//! The scan is rebuilt from the byte ranges the decoder consumed, one per restart
-//! interval, joined by fresh `RSTn` markers: bytes a file hides between its last
-//! coded block and a restart marker or EOI (an HTML payload, say) are not served,
+//! The scan is rebuilt from the byte ranges [`walk`] found each restart interval's
+//! blocks coded in, joined by fresh `RSTn` markers: bytes a file hides between its
+//! last coded block and a restart marker or EOI (an HTML payload, say) are not served,
 //! nor are fill bytes. What survives of the source's scan is its coded blocks and
 //! the padding bits of each interval's last byte.
+
+mod entropy;
+mod frame;
+mod walk;
 
 use std::ops::Range;
 
@@ -47,6 +50,14 @@ const RESTART_MARKERS: [[u8; 2]; 8] = [
     [0xFF, 0xD6],
     [0xFF, 0xD7],
 ];
+
+/// `jpeg` (of `side`×`side` pixels) without its metadata segments and with nothing of
+/// its scan but its coded blocks, if it can be passed through (see the module docs);
+/// `None` otherwise.
+pub(crate) fn passthrough(jpeg: &[u8], side: u32) -> Option<Vec<u8>> {
+    let ranges = walk::scan_ranges(jpeg, side, side)?;
+    strip_baseline(jpeg, side, &ranges)
+}
 
 /// `jpeg` without its metadata segments, if it is a baseline JPEG of `side`×`side`
 /// pixels that can be passed through (see the module docs) and is at most

@@ -6,12 +6,12 @@ use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::cancel::Checks;
 use crate::canvas::compose_owned;
 use crate::colour;
-use crate::decode::{decode_budget, decode_with_scan, Pixels};
+use crate::decode::{decode, decode_budget, Pixels};
 use crate::encode::encode;
 use crate::error::{Limit, Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
 use crate::orient::Orientation;
-use crate::passthrough::strip_baseline;
+
 use crate::policy::Policy;
 use crate::probe::{probe_capped, SourceInfo};
 use crate::resize::render_all;
@@ -297,15 +297,15 @@ fn render_still(
 ) -> Result<Vec<Rendition>, Rejection> {
     checks.check()?;
     let inks = colour::inks(colours);
-    let (mut pixels, consumed) = decode_with_scan(bytes, info, inks.as_ref())?;
+    let mut pixels = decode(bytes, info, inks.as_ref())?;
     checks.check()?;
     let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
     checks.check()?;
-    // Decoded in full, so the scan data is sound: the source may stand in for the
-    // rendition of its own size, unless its colours had to be converted.
-    let original = match (converted, consumed) {
-        (false, Some(consumed)) => passthrough(bytes, &consumed, info, placement, policy),
-        _ => None,
+    // The source may stand in for the rendition of its own size, unless its colours
+    // had to be converted.
+    let original = match converted {
+        false => passthrough(bytes, info, placement, policy),
+        true => None,
     };
     render_pixels(
         pixels,
@@ -370,7 +370,6 @@ fn render_pixels(
 /// the square is the source's pixels unchanged (see [`Policy::jpeg_passthrough`]).
 fn passthrough(
     bytes: &[u8],
-    consumed: &[std::ops::Range<usize>],
     info: &SourceInfo,
     placement: &Placement,
     policy: &Policy,
@@ -382,7 +381,7 @@ fn passthrough(
     if !(unchanged && wanted) {
         return None;
     }
-    strip_baseline(bytes, placement.side, consumed).map(|jpeg| (placement.side, jpeg))
+    crate::passthrough::passthrough(bytes, placement.side).map(|jpeg| (placement.side, jpeg))
 }
 
 fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {

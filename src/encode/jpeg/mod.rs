@@ -131,8 +131,8 @@ fn encode_in_strips(
             tables: &tables,
         };
         Ok(match sq.channels {
-            3 => strip_fastest::<3>(&rows, out),
-            _ => strip_fastest::<4>(&rows, out),
+            3 => crate::simd::widest(|| strip::<3>(&rows, out)),
+            _ => crate::simd::widest(|| strip::<4>(&rows, out)),
         })
     };
     let parts: Vec<Vec<u8>> = if strips.len() == 1 {
@@ -182,8 +182,8 @@ fn optimised(
     let mut blocks: Vec<([i16; 64], u8)> = try_with_capacity(count, "JPEG blocks")?;
     let mut keep = |c: &[i16; 64], component: usize| blocks.push((*c, component as u8));
     match (chroma, sq.channels) {
-        (Chroma::Half, 3) => walk_fastest::<3, _>(&job, &mut keep),
-        (Chroma::Half, _) => walk_fastest::<4, _>(&job, &mut keep),
+        (Chroma::Half, 3) => crate::simd::widest(|| walk::<3, _>(&job, &mut keep)),
+        (Chroma::Half, _) => crate::simd::widest(|| walk::<4, _>(&job, &mut keep)),
         (Chroma::Full, 3) => walk_full_chroma::<3, _>(sq, tables, &mut keep),
         (Chroma::Full, _) => walk_full_chroma::<4, _>(sq, tables, &mut keep),
     }
@@ -217,42 +217,6 @@ fn optimised(
     out.extend_from_slice(&data);
     out.extend_from_slice(&[0xFF, EOI]);
     Ok(out)
-}
-
-/// [`strip`] compiled for the widest vector instructions this CPU has. The code is the
-/// same (no fused multiply-add, which would change rounding), so the output is too.
-fn strip_fastest<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: `strip_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { strip_avx2::<C>(job, out) };
-    }
-    strip::<C>(job, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn strip_avx2<const C: usize>(job: &Rows<'_>, out: Vec<u8>) -> Vec<u8> {
-    strip::<C>(job, out)
-}
-
-/// [`walk`] compiled for the widest vector instructions this CPU has. The code is the
-/// same (no fused multiply-add, which would change rounding), so the output is too.
-fn walk_fastest<const C: usize, F: FnMut(&[i16; 64], usize)>(job: &Rows<'_>, emit: &mut F) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: `walk_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { walk_avx2::<C, F>(job, emit) };
-    }
-    walk::<C, F>(job, emit)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn walk_avx2<const C: usize, F: FnMut(&[i16; 64], usize)>(job: &Rows<'_>, emit: &mut F) {
-    walk::<C, F>(job, emit)
 }
 
 /// One strip to encode: rows `top..top + rows` of `sq` with `tables`.

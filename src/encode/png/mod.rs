@@ -42,7 +42,7 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
         filtered.resize(rows * (row_bytes + 1), 0);
         // Filtered photos deflate to well under half; the vector grows if not.
         let out = try_with_capacity(filtered.len() / 2 + 64, "PNG output")?;
-        Ok(strip_fastest(sq, top, rows, filtered, out))
+        Ok(crate::simd::widest(|| strip(sq, top, rows, filtered, out)))
     };
     let parts: Vec<(Vec<u8>, u32)> = if strips.len() == 1 {
         vec![compress(&strips[0])?]
@@ -75,35 +75,6 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
     chunk(&mut out, b"IDAT", &pieces);
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
-}
-
-/// [`strip`] compiled for the widest vector instructions this CPU has; same output.
-fn strip_fastest(
-    sq: &Square,
-    top: usize,
-    rows: usize,
-    filtered: Vec<u8>,
-    out: Vec<u8>,
-) -> (Vec<u8>, u32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        #[allow(unsafe_code)]
-        // SAFETY: `strip_avx2` only needs AVX2, which this CPU has: checked just above.
-        return unsafe { strip_avx2(sq, top, rows, filtered, out) };
-    }
-    strip(sq, top, rows, filtered, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn strip_avx2(
-    sq: &Square,
-    top: usize,
-    rows: usize,
-    filtered: Vec<u8>,
-    out: Vec<u8>,
-) -> (Vec<u8>, u32) {
-    strip(sq, top, rows, filtered, out)
 }
 
 /// Filters rows `top..top + rows` into `filtered` (sized for them) and deflates them

@@ -1,16 +1,22 @@
-//! Huffman decoding of a sequential scan into 8×8 blocks of quantised coefficients.
+//! Huffman decoding of a sequential scan into 8×8 blocks of quantised coefficients,
+//! for [`walk`](super::walk) to find where each restart interval's coded data ends.
 //!
 //! The bit reader keeps up to 64 bits, most significant first, and refills eight bytes
 //! at a time when none of them is `FF` (a stuffed `FF 00` or a marker). At a marker,
 //! or at the end of the data, it feeds zero bits and counts them: a scan that
-//! consumed any of them was cut short, and is an error here (zune-jpeg then decides
-//! what such a file gets).
+//! consumed any of them was cut short, and is an error here (the file is then not
+//! passed through).
 //!
 //! Codes of up to [`LOOKUP_BITS`] bits are decoded with one table look-up; AC codes
 //! whose value also fits in those bits come out of a second table already extended
 //! (run, value and length in one entry). Longer codes walk the canonical code ranges.
 
-use super::frame::ZIGZAG;
+/// Zig-zag position → natural (row-major) position in an 8×8 block (T.81 figure A.6).
+const ZIGZAG: [u8; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
 
 /// One 8×8 block of quantised coefficients.
 pub(super) type Block = [i16; 64];
@@ -325,8 +331,9 @@ impl Restarts {
     }
 }
 
-/// Decodes one block into `block` (natural order; it must be all zeros), updating
-/// the component's DC predictor.
+/// Decodes one block into `block` (natural order; only the coded coefficients are
+/// written, so a block that should hold the whole must start all zeros), updating the
+/// component's DC predictor.
 #[inline(always)]
 pub(super) fn decode_block(
     bits: &mut Bits,

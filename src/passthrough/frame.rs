@@ -1,12 +1,13 @@
-//! The layout of a JPEG the two-task decoder takes, read from its segments.
+//! The layout of a JPEG whose scan [`walk`](super::walk) can measure, read from its
+//! segments.
 //!
 //! Taken: one sequential Huffman scan (SOF0 or SOF1, 8-bit) holding every component
 //! of the frame, and either one component (gray) or three read as YCbCr (no Adobe
 //! APP14, whose transform flag decides that, and not the component ids `R`, `G`, `B`)
 //! with luma sampled 1 or 2 times the chroma in each direction and chroma at 1×1.
 //! Everything else — progressive, CMYK, other samplings, several scans, tables that
-//! are missing or malformed, any marker this walk does not know — returns `None`, and
-//! zune-jpeg decodes the file as before.
+//! are missing or malformed, any marker this reader does not know — returns `None`,
+//! and the file is not passed through.
 
 use super::entropy::Huffman;
 use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
@@ -15,27 +16,18 @@ use crate::probe::jpeg_segments::Segments;
 /// SOF1: extended sequential Huffman, the same coding as SOF0 for 8-bit samples.
 const SOF1: u8 = 0xC1;
 
-/// Zig-zag position → natural (row-major) position in an 8×8 block (T.81 figure A.6).
-pub(super) const ZIGZAG: [u8; 64] = [
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
-    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
-    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-];
-
 /// One component of the frame, in scan order.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Component {
     /// Horizontal and vertical sampling factors: blocks per MCU across and down.
     pub h: usize,
     pub v: usize,
-    /// Quantisation table, natural order.
-    pub quant: [u16; 64],
     /// DC and AC Huffman table slots (0–3).
     pub dc: usize,
     pub ac: usize,
 }
 
-/// What the two-task decoder needs of a file it takes.
+/// What the walk needs of a file it takes.
 pub(super) struct Layout<'a> {
     pub width: usize,
     pub height: usize,
@@ -60,19 +52,14 @@ impl Layout<'_> {
         let (h, v) = self.max_sampling();
         (self.width.div_ceil(8 * h), self.height.div_ceil(8 * v))
     }
-
-    /// Blocks in one MCU (all components).
-    pub fn blocks_per_mcu(&self) -> usize {
-        self.components.iter().map(|c| c.h * c.v).sum()
-    }
 }
 
 /// The frame header's components: (id, h, v, quantisation table slot).
-pub(super) type FrameComponents = Vec<(u8, usize, usize, usize)>;
+type FrameComponents = Vec<(u8, usize, usize, usize)>;
 
-/// The layout of `bytes` if the two-task decoder takes it (see the module docs).
+/// The layout of `bytes` if the walk takes it (see the module docs).
 pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
-    let mut quant: [Option<[u16; 64]>; 4] = [None; 4];
+    let mut quant = [false; 4];
     let mut dc_tables: [Option<Box<Huffman>>; 4] = Default::default();
     let mut ac_tables: [Option<Box<Huffman>>; 4] = Default::default();
     let mut restart_interval = 0;
@@ -110,41 +97,35 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
                 });
             }
             // Standalone markers (RSTn, TEM, SOI) and EOI have no place before the
-            // scan; other segments are not ones this decoder knows.
+            // scan; other segments are not ones this reader knows.
             _ => return None,
         }
     }
 }
 
-pub(super) fn read_quant_tables(mut body: &[u8], quant: &mut [Option<[u16; 64]>; 4]) -> Option<()> {
+/// Marks the slots of the quantisation tables in a DQT segment's `body` as defined
+/// (their values do not matter to the walk); `None` if it is malformed.
+fn read_quant_tables(mut body: &[u8], quant: &mut [bool; 4]) -> Option<()> {
     while let [pq_tq, rest @ ..] = body {
-        let (precision, slot) = (pq_tq >> 4, usize::from(pq_tq & 15));
-        let size = match precision {
+        let size = match pq_tq >> 4 {
             0 => 64,
             1 => 128,
             _ => return None,
         };
-        let values = rest.get(..size)?;
-        let mut table = [0u16; 64];
-        for (k, &natural) in ZIGZAG.iter().enumerate() {
-            table[usize::from(natural)] = match precision {
-                0 => u16::from(values[k]),
-                _ => u16::from_be_bytes([values[2 * k], values[2 * k + 1]]),
-            };
-        }
-        *quant.get_mut(slot)? = Some(table);
+        rest.get(..size)?;
+        *quant.get_mut(usize::from(pq_tq & 15))? = true;
         body = &rest[size..];
     }
     Some(())
 }
 
 /// The DRI segment's interval: MCUs between restart markers, 0 for none.
-pub(super) fn read_restart_interval(body: &[u8]) -> Option<usize> {
+fn read_restart_interval(body: &[u8]) -> Option<usize> {
     let n = body.get(..2)?;
     Some(usize::from(u16::from_be_bytes([n[0], n[1]])))
 }
 
-pub(super) fn read_huffman_tables(
+fn read_huffman_tables(
     mut body: &[u8],
     dc: &mut [Option<Box<Huffman>>; 4],
     ac: &mut [Option<Box<Huffman>>; 4],
@@ -165,7 +146,7 @@ pub(super) fn read_huffman_tables(
     Some(())
 }
 
-pub(super) fn read_frame(body: &[u8]) -> Option<(usize, usize, FrameComponents)> {
+fn read_frame(body: &[u8]) -> Option<(usize, usize, FrameComponents)> {
     let [precision, h1, h0, w1, w0, count, rest @ ..] = body else {
         return None;
     };
@@ -199,7 +180,7 @@ pub(super) fn read_frame(body: &[u8]) -> Option<(usize, usize, FrameComponents)>
 fn read_scan(
     body: &[u8],
     frame: &[(u8, usize, usize, usize)],
-    quant: &[Option<[u16; 64]>; 4],
+    quant: &[bool; 4],
 ) -> Option<Vec<Component>> {
     let count = usize::from(*body.first()?);
     if count != frame.len() {
@@ -215,18 +196,17 @@ fn read_scan(
         .iter()
         .zip(selectors.chunks_exact(2))
         .map(|(&(id, h, v, tq), sel)| {
-            if sel[0] != id {
+            let (dc, ac) = (usize::from(sel[1] >> 4), usize::from(sel[1] & 15));
+            if sel[0] != id || !*quant.get(tq)? || dc >= 4 || ac >= 4 {
                 return None;
             }
             Some(Component {
                 // A single-component scan codes one block per MCU whatever the factors.
                 h: if gray { 1 } else { h },
                 v: if gray { 1 } else { v },
-                quant: (*quant.get(tq)?)?,
-                dc: usize::from(sel[1] >> 4).min(4),
-                ac: usize::from(sel[1] & 15).min(4),
+                dc,
+                ac,
             })
         })
-        .map(|c| c.filter(|c| c.dc < 4 && c.ac < 4))
         .collect()
 }
