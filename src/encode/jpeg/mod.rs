@@ -131,8 +131,8 @@ fn encode_in_strips(
             tables: &tables,
         };
         Ok(match sq.channels {
-            3 => crate::simd::widest(|| strip::<3>(&rows, out)),
-            _ => crate::simd::widest(|| strip::<4>(&rows, out)),
+            3 => crate::simd::widest(Strip::<3>(&rows, out)),
+            _ => crate::simd::widest(Strip::<4>(&rows, out)),
         })
     };
     let parts: Vec<Vec<u8>> = if strips.len() == 1 {
@@ -182,8 +182,8 @@ fn optimised(
     let mut blocks: Vec<([i16; 64], u8)> = try_with_capacity(count, "JPEG blocks")?;
     let mut keep = |c: &[i16; 64], component: usize| blocks.push((*c, component as u8));
     match (chroma, sq.channels) {
-        (Chroma::Half, 3) => crate::simd::widest(|| walk::<3, _>(&job, &mut keep)),
-        (Chroma::Half, _) => crate::simd::widest(|| walk::<4, _>(&job, &mut keep)),
+        (Chroma::Half, 3) => crate::simd::widest(Walk::<3, _>(&job, &mut keep)),
+        (Chroma::Half, _) => crate::simd::widest(Walk::<4, _>(&job, &mut keep)),
         (Chroma::Full, 3) => walk_full_chroma::<3, _>(sq, tables, &mut keep),
         (Chroma::Full, _) => walk_full_chroma::<4, _>(sq, tables, &mut keep),
     }
@@ -217,6 +217,28 @@ fn optimised(
     out.extend_from_slice(&data);
     out.extend_from_slice(&[0xFF, EOI]);
     Ok(out)
+}
+
+/// [`strip`] and its arguments, for [`widest`](crate::simd::widest).
+struct Strip<'a, const C: usize>(&'a Rows<'a>, Vec<u8>);
+
+impl<const C: usize> crate::simd::Kernel for Strip<'_, C> {
+    type Output = Vec<u8>;
+    #[inline(always)]
+    fn run(self) -> Vec<u8> {
+        strip::<C>(self.0, self.1)
+    }
+}
+
+/// [`walk`] and its arguments, for [`widest`](crate::simd::widest).
+struct Walk<'a, 'e, const C: usize, F>(&'a Rows<'a>, &'e mut F);
+
+impl<const C: usize, F: FnMut(&[i16; 64], usize)> crate::simd::Kernel for Walk<'_, '_, C, F> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        walk::<C, F>(self.0, self.1)
+    }
 }
 
 /// One strip to encode: rows `top..top + rows` of `sq` with `tables`.

@@ -277,9 +277,9 @@ fn the_vector_paths_match_the_portable_ones() {
             let mut keep = |c: &[i16; 64], k: usize| blocks.push((*c, k));
             match (channels, fast) {
                 (3, false) => walk::<3, _>(&job, &mut keep),
-                (3, true) => crate::simd::widest(|| walk::<3, _>(&job, &mut keep)),
+                (3, true) => crate::simd::widest(Walk::<3, _>(&job, &mut keep)),
                 (_, false) => walk::<4, _>(&job, &mut keep),
-                (_, true) => crate::simd::widest(|| walk::<4, _>(&job, &mut keep)),
+                (_, true) => crate::simd::widest(Walk::<4, _>(&job, &mut keep)),
             }
             blocks
         };
@@ -289,11 +289,11 @@ fn the_vector_paths_match_the_portable_ones() {
         let (portable, fastest) = match channels {
             3 => (
                 strip::<3>(&job, Vec::new()),
-                crate::simd::widest(|| strip::<3>(&job, Vec::new())),
+                crate::simd::widest(Strip::<3>(&job, Vec::new())),
             ),
             _ => (
                 strip::<4>(&job, Vec::new()),
-                crate::simd::widest(|| strip::<4>(&job, Vec::new())),
+                crate::simd::widest(Strip::<4>(&job, Vec::new())),
             ),
         };
         assert!(portable == fastest, "{channels} channels: strip bytes");

@@ -42,7 +42,13 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
         filtered.resize(rows * (row_bytes + 1), 0);
         // Filtered photos deflate to well under half; the vector grows if not.
         let out = try_with_capacity(filtered.len() / 2 + 64, "PNG output")?;
-        Ok(crate::simd::widest(|| strip(sq, top, rows, filtered, out)))
+        Ok(crate::simd::widest(Strip {
+            sq,
+            top,
+            rows,
+            filtered,
+            out,
+        }))
     };
     let parts: Vec<(Vec<u8>, u32)> = if strips.len() == 1 {
         vec![compress(&strips[0])?]
@@ -75,6 +81,23 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
     chunk(&mut out, b"IDAT", &pieces);
     chunk(&mut out, b"IEND", &[]);
     Ok(out)
+}
+
+/// [`strip`] and its arguments, for [`widest`](crate::simd::widest).
+struct Strip<'a> {
+    sq: &'a Square,
+    top: usize,
+    rows: usize,
+    filtered: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl crate::simd::Kernel for Strip<'_> {
+    type Output = (Vec<u8>, u32);
+    #[inline(always)]
+    fn run(self) -> Self::Output {
+        strip(self.sq, self.top, self.rows, self.filtered, self.out)
+    }
 }
 
 /// Filters rows `top..top + rows` into `filtered` (sized for them) and deflates them

@@ -134,7 +134,13 @@ fn the_vector_path_writes_the_same_bytes_as_the_portable_one() {
         let rows = side.min(STRIP_ROWS);
         let filtered = || vec![0u8; rows * (side * channels + 1)];
         let portable = strip(&sq, 0, rows, filtered(), Vec::new());
-        let fastest = crate::simd::widest(|| strip(&sq, 0, rows, filtered(), Vec::new()));
+        let fastest = crate::simd::widest(Strip {
+            sq: &sq,
+            top: 0,
+            rows,
+            filtered: filtered(),
+            out: Vec::new(),
+        });
         assert!(portable == fastest, "{channels} channels");
     }
 }
