@@ -4,11 +4,12 @@
 //!
 //! Inputs are the generated `testdata/` files, plus one real photo per kind from
 //! `../shared/bench-inputs/` when that folder exists. Every iteration checks its
-//! result; `cargo bench --bench stages -- --test` runs each once as a test.
+//! result; `cargo bench --features benchmarks --bench stages -- --test` runs each once as
+//! a test (the `benchmarks` feature makes `avatar_engine::stages` public).
 //!
 //! ```sh
-//! cargo bench --bench stages                   # measure
-//! cargo bench --bench stages -- resize         # just the resize path
+//! cargo bench --features benchmarks --bench stages                 # measure
+//! cargo bench --features benchmarks --bench stages -- resize       # just the resize path
 //! ```
 
 use std::hint::black_box;

@@ -2,7 +2,7 @@
 # Runs one fuzz target for a bounded time on the stable toolchain, then minimises every
 # crash it found into fuzz/regressions/<target>/ (replayed by `cargo test`).
 #
-# usage: fuzz/run.sh TARGET SECONDS        targets: probe, process, roundtrip
+# usage: fuzz/run.sh TARGET SECONDS        targets: probe, process, roundtrip, passthrough
 #
 # Runs on the machine's stable toolchain, no nightly: sanitizers need -Zsanitizer, so
 # the targets are built with `--sanitizer none`, for which cargo-fuzz passes only stable

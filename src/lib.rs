@@ -50,10 +50,10 @@ mod passthrough;
 mod pipeline;
 mod policy;
 mod probe;
-pub mod resize;
+mod resize;
 mod simd;
 mod sniff;
-#[doc(hidden)]
+#[cfg(feature = "benchmarks")]
 pub mod stages;
 mod upload;
 

@@ -1,7 +1,7 @@
 //! The pipeline's stages one at a time, for the per-stage benches and for profiling.
 //!
-//! Hidden from the docs and outside the semver promise: [`process`](crate::process) is
-//! the API. Each function is the stage the pipeline runs, with nothing added, so a
+//! Only with the `benchmarks` feature, and outside the semver promise:
+//! [`process`](crate::process) is the API. Each function is the stage the pipeline runs, with nothing added, so a
 //! bench of it measures what a job spends there.
 
 use crate::error::Rejection;
@@ -76,4 +76,15 @@ where
 /// `internal_error` if the encoder fails, or for [`Format::Gif`].
 pub fn encode(square: &Square, format: Format, jpeg_quality: u8) -> Result<Vec<u8>, Rejection> {
     crate::encode::encode(square, format, jpeg_quality)
+}
+
+/// The file the JPEG pass-through would serve in place of the rendition of `bytes`'s
+/// own side, if its frame (`info`, from [`decode`]) is square and the pass-through
+/// takes it; `None` otherwise. For the differential fuzz target: whatever this returns
+/// must decode to exactly the pixels `bytes` decodes to.
+pub fn passthrough(bytes: &[u8], info: &SourceInfo) -> Option<Vec<u8>> {
+    let square = info.stored_width == info.stored_height;
+    (info.format == Format::Jpeg && square)
+        .then(|| crate::passthrough::passthrough(bytes, info.stored_width))
+        .flatten()
 }

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[cfg(feature = "benchmarks")]
+use crate::support::fuzz_input::run_passthrough;
 use crate::support::fuzz_input::{run_probe, run_process, run_roundtrip, KNOBS_LEN};
 use crate::support::generate;
 
@@ -14,10 +16,13 @@ const STALL_GUARD: Duration = Duration::from_secs(1);
 
 type Check = fn(&[u8]) -> Result<(), String>;
 
-const TARGETS: [(&str, Check); 3] = [
+const TARGETS: &[(&str, Check)] = &[
     ("probe", run_probe),
     ("process", run_process),
     ("roundtrip", run_roundtrip),
+    // Needs `avatar_engine::stages`.
+    #[cfg(feature = "benchmarks")]
+    ("passthrough", run_passthrough),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -56,7 +61,7 @@ fn answer_within_guard(check: Check, bytes: Vec<u8>, what: &str) {
 
 #[test]
 fn every_seed_and_regression_replays_cleanly() {
-    for (target, check) in TARGETS {
+    for &(target, check) in TARGETS {
         let seeds = files(&fuzz_dir().join("corpus").join(target));
         assert!(!seeds.is_empty(), "no seeds for {target}: run gen_testdata");
         let regressions = files(&fuzz_dir().join("regressions").join(target));
@@ -85,7 +90,7 @@ fn committed_seeds_match_the_generator() {
             path.display()
         );
     }
-    for (target, _) in TARGETS {
+    for &(target, _) in TARGETS {
         let on_disk = files(&fuzz_dir().join("corpus").join(target)).len();
         let made = generated.iter().filter(|(t, _, _)| *t == target).count();
         assert_eq!(
@@ -109,6 +114,28 @@ fn zero_knobs_accept_whole_seeds_and_refuse_cut_ones() {
             assert_eq!(answer.unwrap_err().code(), "bad_image", "{name}");
         } else {
             assert!(answer.is_ok(), "{name}: {:?}", answer.err());
+        }
+    }
+}
+
+/// The pass-through seeds reach what the target checks: the walk takes each of them,
+/// and what a file hid after its last block is not in what would be served.
+#[cfg(feature = "benchmarks")]
+#[test]
+fn passthrough_seeds_are_passed_through() {
+    use avatar_engine::stages;
+    for path in files(&fuzz_dir().join("corpus").join("passthrough")) {
+        let bytes = std::fs::read(&path).unwrap();
+        let (info, _) = stages::decode(&bytes).unwrap();
+        let served = stages::passthrough(&bytes, &info)
+            .unwrap_or_else(|| panic!("{}: not passed through", path.display()));
+        assert!(served.len() <= bytes.len(), "{}", path.display());
+        for hidden in [&b"<b>hi"[..], b"Exif", b"note"] {
+            assert!(
+                !served.windows(hidden.len()).any(|w| w == hidden),
+                "{}: serves {hidden:?}",
+                path.display()
+            );
         }
     }
 }

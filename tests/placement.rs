@@ -154,6 +154,7 @@ fn transparent_bars_are_exact_and_the_picture_edge_keeps_its_colour() {
 
 /// Opaque output, before JPEG coding: bars exactly `background`, and the picture
 /// (flat) exactly its colour right up to its edge, at every size.
+#[cfg(feature = "benchmarks")]
 #[test]
 fn opaque_bars_are_exactly_the_background_before_encoding() {
     use avatar_engine::stages;

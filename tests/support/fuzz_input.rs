@@ -236,3 +236,43 @@ fn decode_png(bytes: &[u8]) -> Result<Vec<u8>, String> {
     buf.truncate(info.buffer_size());
     Ok(buf)
 }
+
+/// Largest frame the pass-through target decodes, in pixels: the inputs are at most
+/// 64 KiB, and neither decoder here has the engine's memory budget.
+#[cfg(any(fuzzing, feature = "benchmarks"))]
+const PASSTHROUGH_MAX_PIXELS: u32 = 1 << 20;
+
+/// The pass-through against two decoders. When the engine would serve `data`'s own
+/// coded data (a square baseline JPEG that zune-jpeg, the engine's decoder, reads),
+/// the file served must decode to exactly the source's pixels: by zune-jpeg, and by
+/// jpeg-decoder whenever jpeg-decoder reads the source.
+#[cfg(any(fuzzing, feature = "benchmarks"))]
+pub fn run_passthrough(data: &[u8]) -> Result<(), String> {
+    use avatar_engine::stages;
+    match avatar_engine::probe(data) {
+        Ok(info)
+            if info.stored_width.saturating_mul(info.stored_height) <= PASSTHROUGH_MAX_PIXELS => {}
+        _ => return Ok(()),
+    }
+    let Ok((info, source)) = stages::decode(data) else {
+        return Ok(());
+    };
+    let Some(served) = stages::passthrough(data, &info) else {
+        return Ok(());
+    };
+    let (_, again) =
+        stages::decode(&served).map_err(|e| format!("zune-jpeg: the served file fails: {e}"))?;
+    if again.data != source.data {
+        return Err("zune-jpeg: the served file's pixels differ from the source's".into());
+    }
+    let reference = |bytes: &[u8]| jpeg_decoder::Decoder::new(bytes).decode();
+    match (reference(data), reference(&served)) {
+        (Ok(a), Ok(b)) if a != b => {
+            Err("jpeg-decoder: the served file's pixels differ from the source's".into())
+        }
+        (Ok(_), Err(e)) => Err(format!(
+            "jpeg-decoder reads the source but not the served file: {e}"
+        )),
+        _ => Ok(()),
+    }
+}

@@ -948,6 +948,9 @@ pub fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
         job.extend_from_slice(bytes);
         v.push(("process", name.clone(), job));
     }
+    for (name, bytes) in passthrough_seeds() {
+        v.push(("passthrough", name, bytes));
+    }
     let pattern: Vec<u8> = (0..96u32).map(|i| (i * 37 % 251) as u8).collect();
     for (w, h, format, alpha) in [
         (31, 31, 0, 0),
@@ -971,6 +974,58 @@ pub fn corpus() -> Vec<(&'static str, String, Vec<u8>)> {
             bytes,
         ));
     }
+    v
+}
+
+/// Seeds for the pass-through target: small square baseline JPEGs of every layout the
+/// walk takes, with restart intervals, fill bytes, metadata and a payload after the
+/// last block.
+fn passthrough_seeds() -> Vec<(String, Vec<u8>)> {
+    use jpeg_encoder::SamplingFactor as S;
+    let mut v = Vec::new();
+    for (side, sampling, restart) in [
+        (64, S::F_2_2, 0),
+        (96, S::F_1_1, 1),
+        (80, S::F_2_1, 3),
+        (81, S::F_1_2, 2),
+    ] {
+        // Plain pictures at q50: at most 2 bits a pixel with the headers, or the
+        // pass-through would not take them.
+        let bytes = jpeg(&photo(side, side, side, 0), 50, |e| {
+            e.set_sampling_factor(sampling);
+            if restart > 0 {
+                e.set_restart_interval(restart);
+            }
+        });
+        v.push((format!("{side}_{sampling:?}_restart{restart}.jpg"), bytes));
+    }
+    let p = photo(64, 64, 3, 0);
+    let luma = Img {
+        w: 64,
+        h: 64,
+        c: 1,
+        data: p.data.chunks_exact(3).map(|px| px[1]).collect(),
+    };
+    v.push((
+        "64_gray_restart1.jpg".into(),
+        jpeg(&luma, 50, |e| e.set_restart_interval(1)),
+    ));
+    // Fill bytes before the first RST, a payload before EOI, and an APP1 and a COM.
+    let clean = jpeg(&photo(64, 64, 4, 0), 50, |e| e.set_restart_interval(1));
+    let sos = clean.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let rst = sos
+        + clean[sos..]
+            .windows(2)
+            .position(|w| w == [0xFF, 0xD0])
+            .unwrap();
+    let mut hidden = clean.clone();
+    hidden.splice(hidden.len() - 2..hidden.len() - 2, *b"<b>hi</b>");
+    hidden.splice(rst..rst, [0xFF, 0xFF]);
+    let hidden = insert_segments(
+        &hidden,
+        &[(0xE1, b"Exif\0\0MM".to_vec()), (0xFE, b"note".to_vec())],
+    );
+    v.push(("64_fill_payload_metadata.jpg".into(), hidden));
     v
 }
 
