@@ -65,7 +65,9 @@ struct ReadmeDoctests;
 pub use cancel::Cancel;
 pub use error::{Limit, Rejection, RejectionKind};
 pub use orient::Orientation;
-pub use pipeline::{process, process_pixels, Avatar, RawImage, Rendition};
+pub use pipeline::{
+    probe_upload, process, process_pixels, process_probed, Avatar, Probed, RawImage, Rendition,
+};
 pub use policy::{Filter, Policy, MAX_PASSTHROUGH_BITS_PER_PIXEL, MAX_RENDITION_SIDE};
 pub use probe::{probe, SourceInfo};
 pub use sniff::{check_content_type, sniff, Format};

@@ -68,7 +68,8 @@ impl Avatar {
     }
 }
 
-/// Turns one upload into its renditions under `policy`.
+/// Turns one upload into its renditions under `policy`: [`probe_upload`], then
+/// [`process_probed`].
 ///
 /// In order: size cap, format sniff, Content-Type check, header probe, side limits,
 /// memory budget, structural defects (truncation), frame limit, crop box; only then
@@ -223,21 +224,78 @@ fn guarded<T>(job: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection
     }
 }
 
+/// An upload whose headers have been read and checked against a policy by
+/// [`probe_upload`]: the format, sides, frames and colour description, known before
+/// any pixel is decoded. [`process_probed`] finishes the job from here without reading
+/// the headers again.
+#[derive(Debug, Clone)]
+pub struct Probed<'a> {
+    upload: Upload<'a>,
+    info: SourceInfo,
+    colours: colour::Embedded,
+}
+
+impl<'a> Probed<'a> {
+    /// The header facts.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// The upload that was probed.
+    pub fn upload(&self) -> &Upload<'a> {
+        &self.upload
+    }
+}
+
+/// The first half of [`process`]: size cap, format sniff, Content-Type check, header
+/// probe, side limits, memory budget, structural defects (truncation) and frame limit,
+/// under `policy`. Nothing is decoded. A server that needs the header facts to choose
+/// its policy (the upload's own side among the sizes, say) probes once with this, then
+/// calls [`process_probed`].
+///
+/// # Errors
+/// What [`process`] would reject the upload with before decoding.
+///
+/// ```
+/// use avatar_engine::{probe_upload, process_probed, Policy, Upload};
+/// let bytes = std::fs::read("testdata/photo_landscape_800x600.jpg").unwrap();
+/// let mut policy = Policy::default();
+/// let probed = probe_upload(&policy, Upload::new(&bytes)).unwrap();
+/// let side = probed.info().width.max(probed.info().height);
+/// policy.sizes.push(side);
+/// let avatar = process_probed(&policy, &probed).unwrap();
+/// assert!(avatar.rendition(800).is_some());
+/// ```
+pub fn probe_upload<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Rejection> {
+    guarded(|| probe_checked(policy, upload))
+}
+
+/// The second half of [`process`]: crop box or letterbox, decode, orient, resize and
+/// encode `probed` under `policy`. The header facts are not read again, but checked
+/// against `policy` again: it may differ from the one `probed` was made under. (Frame
+/// counts are exact: a count the probing policy cut short was refused there.)
+///
+/// # Errors
+/// As [`process`].
+pub fn process_probed(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
+    guarded(|| {
+        check_probed(policy, &probed.upload, &probed.info, &probed.colours)?;
+        render(policy, probed)
+    })
+}
+
 fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
+    let probed = probe_checked(policy, *upload)?;
+    render(policy, &probed)
+}
+
+/// [`probe_upload`], unguarded.
+fn probe_checked<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Rejection> {
     let checks = Checks(upload.cancel);
     checks.check()?;
     policy.validate()?;
+    check_input_bytes(policy, upload.bytes)?;
     let bytes = upload.bytes;
-    if bytes.len() > policy.max_input_bytes {
-        return Err(Rejection::too_large(
-            Limit::InputBytes,
-            format!(
-                "upload is {} bytes; the limit is {}",
-                bytes.len(),
-                policy.max_input_bytes
-            ),
-        ));
-    }
     check_content_type(sniff(bytes)?, upload.content_type)?;
     let probed = probe_capped(bytes, policy.max_frames)?;
     let info = probed.info;
@@ -252,6 +310,49 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     if info.frames > policy.max_frames {
         return Err(Rejection::too_many_frames(policy.max_frames));
     }
+    Ok(Probed {
+        upload,
+        info,
+        colours,
+    })
+}
+
+/// The policy's header-level limits, for facts already read.
+fn check_probed(
+    policy: &Policy,
+    upload: &Upload<'_>,
+    info: &SourceInfo,
+    colours: &colour::Embedded,
+) -> Result<(), Rejection> {
+    Checks(upload.cancel).check()?;
+    policy.validate()?;
+    check_input_bytes(policy, upload.bytes)?;
+    check_sides(policy, info)?;
+    check_budget(policy, info, colours)?;
+    if info.frames > policy.max_frames {
+        return Err(Rejection::too_many_frames(policy.max_frames));
+    }
+    Ok(())
+}
+
+fn check_input_bytes(policy: &Policy, bytes: &[u8]) -> Result<(), Rejection> {
+    if bytes.len() > policy.max_input_bytes {
+        return Err(Rejection::too_large(
+            Limit::InputBytes,
+            format!(
+                "upload is {} bytes; the limit is {}",
+                bytes.len(),
+                policy.max_input_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Everything after the header checks: placement, decode, render.
+fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
+    let (upload, info, colours) = (&probed.upload, probed.info, &probed.colours);
+    let (bytes, checks) = (upload.bytes, Checks(upload.cancel));
     let placement = place(info.width, info.height, upload.crop)?;
 
     if info.format == Format::Gif && info.frames > 1 {
@@ -268,7 +369,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
             })
             .collect();
         let posters = if policy.still_posters {
-            render_still(bytes, &info, &colours, &placement, policy, checks)?
+            render_still(bytes, &info, colours, &placement, policy, checks)?
         } else {
             Vec::new()
         };
@@ -280,7 +381,7 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
     }
     Ok(Avatar {
         source: info,
-        renditions: render_still(bytes, &info, &colours, &placement, policy, checks)?,
+        renditions: render_still(bytes, &info, colours, &placement, policy, checks)?,
         posters: Vec::new(),
     })
 }

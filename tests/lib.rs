@@ -14,6 +14,7 @@ mod orientation;
 mod passthrough;
 mod pixels;
 mod placement;
+mod probed;
 mod properties;
 mod rejections;
 #[cfg(feature = "server")]

@@ -16,7 +16,9 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use avatar_engine::{process, Cancel, CropBox, Format, Policy, RejectionKind, Upload};
+use avatar_engine::{
+    probe_upload, process_probed, Cancel, CropBox, Format, Policy, Rejection, RejectionKind, Upload,
+};
 
 use super::admission::{Admitted, AnonymousUploads};
 use super::auth::{authenticate, Caller, FailureLimiter, Needs, RateLimiter, Tier};
@@ -546,19 +548,22 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
             // (image_original: the picture as sent, without its metadata).
             let mut policy = Policy::default();
             policy.still_posters = false;
-            let info = avatar_engine::probe(&bytes).map_err(|e| e.code())?;
+            let code = |e: Rejection| match e.kind() {
+                // The client has gone (nobody reads this) or the job ran too long.
+                RejectionKind::Cancelled => "request_timeout",
+                _ => e.code(),
+            };
+            // Headers read once: for the original's side, then for the job.
+            let probed = probe_upload(&policy, upload).map_err(code)?;
+            let info = probed.info();
             let side = crop.map_or(info.width.max(info.height), |c| c.w);
             if (policy.min_side..=policy.max_side).contains(&side) && !policy.sizes.contains(&side)
             {
                 policy.sizes.push(side);
             }
-            process(&policy, &upload)
+            process_probed(&policy, &probed)
                 .map(|a| (a, side))
-                .map_err(|e| match e.kind() {
-                    // The client has gone (nobody reads this) or the job ran too long.
-                    RejectionKind::Cancelled => "request_timeout",
-                    _ => e.code(),
-                })
+                .map_err(code)
         })
         .await?;
     let (avatar, side) = job.map_err(Fail::Code)?;
