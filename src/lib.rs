@@ -45,6 +45,8 @@ mod encode;
 mod error;
 mod exif;
 pub mod geometry;
+#[cfg(feature = "image")]
+mod image_io;
 mod orient;
 mod passthrough;
 mod pipeline;
@@ -64,6 +66,8 @@ struct ReadmeDoctests;
 
 pub use cancel::Cancel;
 pub use error::{Limit, Rejection, RejectionKind};
+#[cfg(feature = "image")]
+pub use image_io::{process_image, render_image, render_images, ImageRendition};
 pub use orient::Orientation;
 pub use pipeline::{
     probe_upload, process, process_pixels, process_probed, Avatar, Probed, RawImage, Rendition,

@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::animate::{render_animated, BYTES_PER_OUTPUT_PIXEL};
 use crate::cancel::Checks;
-use crate::canvas::compose_owned;
+use crate::canvas::{compose_owned, Square};
 use crate::colour;
 use crate::decode::{decode, decode_budget, Pixels};
 use crate::encode::encode;
@@ -169,35 +169,7 @@ pub fn process_pixels(
 ) -> Result<Vec<Rendition>, Rejection> {
     guarded(|| {
         let checks = Checks(cancel);
-        checks.check()?;
-        policy.validate()?;
-        // Header facts for the side and budget checks; no container, so no GIF budget.
-        let info = SourceInfo {
-            format: Format::Png,
-            width: image.width,
-            height: image.height,
-            stored_width: image.width,
-            stored_height: image.height,
-            frames: 1,
-            orientation: Orientation::Normal,
-            has_alpha: image.channels == 4,
-        };
-        check_sides(policy, &info)?;
-        let untagged = colour::Embedded {
-            described: colour::Described::Untagged,
-            gray: false,
-            jpeg_components: 0,
-        };
-        check_budget(policy, &info, &untagged)?;
-        let placement = place(image.width, image.height, crop)?;
-        let mut data = crate::alloc::try_zeroed(image.data.len(), "pixels handed in")?;
-        data.copy_from_slice(image.data);
-        let pixels = Pixels {
-            width: image.width,
-            height: image.height,
-            channels: usize::from(image.channels),
-            data,
-        };
+        let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
         render_pixels(
             pixels,
             Orientation::Normal,
@@ -207,6 +179,60 @@ pub fn process_pixels(
             None,
         )
     })
+}
+
+/// [`squares`] from pixels handed in, under [`process_pixels`]' checks.
+#[cfg_attr(not(feature = "image"), allow(dead_code))]
+pub(crate) fn squares_from_pixels(
+    policy: &Policy,
+    image: &RawImage<'_>,
+    crop: Option<crate::CropBox>,
+    cancel: Option<&crate::Cancel>,
+) -> Result<Vec<Square>, Rejection> {
+    guarded(|| {
+        let checks = Checks(cancel);
+        let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
+        squares_of(pixels, Orientation::Normal, &placement, policy, checks)
+    })
+}
+
+/// Checks pixels handed in as [`process`] checks a decoded upload, and copies them.
+fn take_pixels(
+    policy: &Policy,
+    image: &RawImage<'_>,
+    crop: Option<crate::CropBox>,
+    checks: Checks,
+) -> Result<(Pixels, Placement), Rejection> {
+    checks.check()?;
+    policy.validate()?;
+    // Header facts for the side and budget checks; no container, so no GIF budget.
+    let info = SourceInfo {
+        format: Format::Png,
+        width: image.width,
+        height: image.height,
+        stored_width: image.width,
+        stored_height: image.height,
+        frames: 1,
+        orientation: Orientation::Normal,
+        has_alpha: image.channels == 4,
+    };
+    check_sides(policy, &info)?;
+    let untagged = colour::Embedded {
+        described: colour::Described::Untagged,
+        gray: false,
+        jpeg_components: 0,
+    };
+    check_budget(policy, &info, &untagged)?;
+    let placement = place(image.width, image.height, crop)?;
+    let mut data = crate::alloc::try_zeroed(image.data.len(), "pixels handed in")?;
+    data.copy_from_slice(image.data);
+    let pixels = Pixels {
+        width: image.width,
+        height: image.height,
+        channels: usize::from(image.channels),
+        data,
+    };
+    Ok((pixels, placement))
 }
 
 /// Runs `job`, turning a panic inside it (a codec's) into `internal_error`.
@@ -386,6 +412,56 @@ fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
     })
 }
 
+/// Decodes the first (or only) image of `bytes` and converts it to sRGB; says whether
+/// any colour conversion was made.
+fn decode_srgb(
+    bytes: &[u8],
+    info: &SourceInfo,
+    colours: &colour::Embedded,
+    checks: Checks,
+) -> Result<(Pixels, bool), Rejection> {
+    checks.check()?;
+    let inks = colour::inks(colours);
+    let mut pixels = decode(bytes, info, inks.as_ref())?;
+    checks.check()?;
+    let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
+    checks.check()?;
+    Ok((pixels, converted))
+}
+
+/// The squares of every size of `policy`, resized but not encoded, in the order of
+/// `policy.sizes`: RGBA if any pixel of the source is transparent, RGB otherwise. An
+/// animated GIF gives its first frame. For callers who want pixels, not files.
+#[cfg_attr(not(feature = "image"), allow(dead_code))]
+pub(crate) fn squares(policy: &Policy, upload: &Upload<'_>) -> Result<Vec<Square>, Rejection> {
+    guarded(|| {
+        let probed = probe_checked(policy, *upload)?;
+        let (info, checks) = (probed.info, Checks(upload.cancel));
+        let placement = place(info.width, info.height, upload.crop)?;
+        let (pixels, _) = decode_srgb(upload.bytes, &info, &probed.colours, checks)?;
+        squares_of(pixels, info.orientation, &placement, policy, checks)
+    })
+}
+
+/// [`squares`] from pixels already decoded (`pixels` in stored orientation).
+fn squares_of(
+    pixels: Pixels,
+    orientation: Orientation,
+    placement: &Placement,
+    policy: &Policy,
+    checks: Checks,
+) -> Result<Vec<Square>, Rejection> {
+    let alpha = pixels.has_transparency();
+    let square = compose_owned(pixels, orientation, placement, alpha, policy.background)?;
+    checks.check()?;
+    render_all(&square, &policy.sizes, policy.filter, checks, |r| {
+        checks.check()?;
+        Ok(r.clone())
+    })
+    .into_iter()
+    .collect()
+}
+
 /// Decode (first frame), convert to sRGB, orient + place, resize every size, encode as
 /// JPEG or PNG.
 fn render_still(
@@ -396,12 +472,7 @@ fn render_still(
     policy: &Policy,
     checks: Checks,
 ) -> Result<Vec<Rendition>, Rejection> {
-    checks.check()?;
-    let inks = colour::inks(colours);
-    let mut pixels = decode(bytes, info, inks.as_ref())?;
-    checks.check()?;
-    let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
-    checks.check()?;
+    let (pixels, converted) = decode_srgb(bytes, info, colours, checks)?;
     // The source may stand in for the rendition of its own size, unless its colours
     // had to be converted.
     let original = match converted {

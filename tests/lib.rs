@@ -9,6 +9,8 @@ mod cli;
 mod colour;
 mod corpus;
 mod formats;
+#[cfg(feature = "image")]
+mod image_feature;
 mod metadata;
 mod orientation;
 mod passthrough;
