@@ -40,4 +40,5 @@ for crash in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
   echo "regression: fuzz/regressions/$target/$name" >&2
 done
 echo "$target: ${seconds}s, exit $status, $found finding(s)" >&2
-[ "$found" -eq 0 ]
+# A build failure or a libFuzzer error fails the run as a finding does.
+[ "$found" -eq 0 ] && [ "$status" -eq 0 ]
