@@ -244,8 +244,13 @@ const PASSTHROUGH_MAX_PIXELS: u32 = 1 << 20;
 
 /// The pass-through against two decoders. When the engine would serve `data`'s own
 /// coded data (a square baseline JPEG that zune-jpeg, the engine's decoder, reads),
-/// the file served must decode to exactly the source's pixels: by zune-jpeg, and by
-/// jpeg-decoder whenever jpeg-decoder reads the source.
+/// the file served must show what the source shows: exactly the same pixels by
+/// jpeg-decoder whenever it reads the source, and by zune-jpeg unless zune-jpeg
+/// misreads the served file (its pixels then stray from jpeg-decoder's by more than
+/// the two decoders' chroma rounding). `fuzz/regressions/passthrough/crash-2001…` is
+/// such a file: libjpeg-turbo (through Pillow) and jpeg-decoder decode source and
+/// served file to identical pixels, and zune-jpeg decodes the source within 2 levels
+/// of them, but the served file 93 levels off in its last rows.
 #[cfg(any(fuzzing, feature = "benchmarks"))]
 pub fn run_passthrough(data: &[u8]) -> Result<(), String> {
     use avatar_engine::stages;
@@ -260,19 +265,47 @@ pub fn run_passthrough(data: &[u8]) -> Result<(), String> {
     let Some(served) = stages::passthrough(data, &info) else {
         return Ok(());
     };
+    let reference = |bytes: &[u8]| jpeg_decoder::Decoder::new(bytes).decode();
+    let reference_source = reference(data);
+    match (&reference_source, reference(&served)) {
+        (Ok(a), Ok(b)) if *a != b => {
+            return Err("jpeg-decoder: the served file's pixels differ from the source's".into())
+        }
+        (Ok(_), Err(e)) => {
+            return Err(format!(
+                "jpeg-decoder reads the source but not the served file: {e}"
+            ))
+        }
+        _ => {}
+    }
     let (_, again) =
         stages::decode(&served).map_err(|e| format!("zune-jpeg: the served file fails: {e}"))?;
-    if again.data != source.data {
+    // (Equal to jpeg-decoder's pixels of the source, when it read that.)
+    let zune_reads_it = match reference(&served) {
+        Ok(r) => rgb_close(&r, &again.data, 24),
+        Err(_) => true,
+    };
+    if again.data != source.data && zune_reads_it {
         return Err("zune-jpeg: the served file's pixels differ from the source's".into());
     }
-    let reference = |bytes: &[u8]| jpeg_decoder::Decoder::new(bytes).decode();
-    match (reference(data), reference(&served)) {
-        (Ok(a), Ok(b)) if a != b => {
-            Err("jpeg-decoder: the served file's pixels differ from the source's".into())
-        }
-        (Ok(_), Err(e)) => Err(format!(
-            "jpeg-decoder reads the source but not the served file: {e}"
-        )),
-        _ => Ok(()),
+    Ok(())
+}
+
+/// Whether every sample of `reference` (RGB, or gray expanded to RGB) is within
+/// `tolerance` of `rgb`.
+#[cfg(any(fuzzing, feature = "benchmarks"))]
+fn rgb_close(reference: &[u8], rgb: &[u8], tolerance: u8) -> bool {
+    if reference.len() == rgb.len() {
+        reference
+            .iter()
+            .zip(rgb)
+            .all(|(a, b)| a.abs_diff(*b) <= tolerance)
+    } else if reference.len() * 3 == rgb.len() {
+        reference
+            .iter()
+            .zip(rgb.chunks_exact(3))
+            .all(|(a, p)| p.iter().all(|b| a.abs_diff(*b) <= tolerance))
+    } else {
+        false
     }
 }
