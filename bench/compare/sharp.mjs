@@ -22,6 +22,24 @@ async function job(data) {
     }
     return total;
   }
+  if (meta.format !== "jpeg") return await fromOneDecode(data);
+  // A JPEG: each size from the file, as sharp's docs advise for thumbnails: `resize`
+  // then shrinks on load (libjpeg's 1/2, 1/4, 1/8 scaling) where the size allows.
+  // 1024x768: 60 ms against 97 from one decode; progressive 115 against 153.
+  const background = { r: 0, g: 0, b: 0, alpha: 1 };
+  for (const s of SIZES) {
+    const out = await sharp(data).rotate()
+      .resize(s, s, { fit: "contain", background, kernel: "lanczos3" })
+      .jpeg({ quality: 85, chromaSubsampling: "4:2:0" }).toBuffer();
+    total += out.length;
+  }
+  return total;
+}
+
+// PNG (no shrink-on-load: seven decodes took 315 ms against 199): one decode to raw
+// RGBA, letterboxed once, each size from that.
+async function fromOneDecode(data) {
+  let total = 0;
   const { data: raw, info } = await sharp(data).rotate().ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   let alpha = false;
   for (let i = 3; i < raw.length; i += 4) if (raw[i] < 255) { alpha = true; break; }
