@@ -30,25 +30,26 @@ mod walk;
 use std::ops::Range;
 
 use crate::policy::MAX_PASSTHROUGH_BITS_PER_PIXEL as MAX_BITS_PER_PIXEL;
-use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOI, SOS};
+use crate::probe::jpeg_segments::marker::{
+    is_metadata, APP14, DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS,
+};
 use crate::probe::jpeg_segments::Segments;
+
+/// `RST0` to `RST7`, the markers that join the rebuilt scan's intervals.
+const RESTART_MARKERS: [[u8; 2]; 8] = {
+    let mut markers = [[0xFF, RST0]; 8];
+    let mut n = 1;
+    while n < 8 {
+        markers[n][1] = RST0 + n as u8;
+        n += 1;
+    }
+    markers
+};
 
 /// JFIF 1.01, 1:1 pixel aspect, no thumbnail: the APP0 every rendition starts with.
 pub(crate) const JFIF_APP0: [u8; 18] = [
     0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
     0x00, 0x00,
-];
-
-/// `RST0` to `RST7`.
-const RESTART_MARKERS: [[u8; 2]; 8] = [
-    [0xFF, 0xD0],
-    [0xFF, 0xD1],
-    [0xFF, 0xD2],
-    [0xFF, 0xD3],
-    [0xFF, 0xD4],
-    [0xFF, 0xD5],
-    [0xFF, 0xD6],
-    [0xFF, 0xD7],
 ];
 
 /// `jpeg` (of `side`×`side` pixels) without its metadata segments and with nothing of
@@ -101,7 +102,7 @@ pub(crate) fn strip_baseline(jpeg: &[u8], side: u32, consumed: &[Range<usize>]) 
                 }
             }
             APP14 => return None,
-            0xE0..=0xEF | COM => {}
+            m if is_metadata(m) => {}
             _ => return None,
         }
     }
@@ -141,6 +142,7 @@ fn frame_is_plain(sof: &[u8], side: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::jpeg_segments::marker::COM;
 
     /// SOI, APP1 "Exif", COM, DQT, SOF0 (3 components, ids `ids`), DHT, SOS + data, EOI,
     /// trailing bytes.

@@ -6,7 +6,7 @@
 //! none in practice. Anything malformed reads as "no profile" (sRGB, as browsers
 //! treat an untagged image), never as an error.
 
-use crate::probe::jpeg::marker::{DAC, DHT, EOI, JPG, SOS};
+use crate::probe::jpeg_segments::marker::{DAC, DHT, EOI, JPG, SOS};
 use crate::probe::jpeg_segments::Segments;
 use crate::probe::png::chunk_at;
 use crate::sniff::Format;

@@ -15,7 +15,7 @@ use super::Pixels;
 use crate::alloc::{try_with_capacity, try_zeroed};
 use crate::colour::Inks;
 use crate::error::Rejection;
-use crate::probe::jpeg::marker::{APP0, APP14, COM, SOS};
+use crate::probe::jpeg_segments::marker::{is_metadata, APP0, APP14, SOS};
 use crate::probe::jpeg_segments::Segments;
 use crate::probe::SourceInfo;
 
@@ -72,7 +72,7 @@ fn without_metadata(bytes: &[u8]) -> Result<Option<Vec<u8>>, Rejection> {
         match segment.marker {
             SOS => break,
             APP0 | APP14 => {}
-            0xE1..=0xEF | COM => dropped.push(segment.start..segment.end),
+            m if is_metadata(m) => dropped.push(segment.start..segment.end),
             _ => {}
         }
     }

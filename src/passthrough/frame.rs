@@ -10,7 +10,7 @@
 //! and the file is not passed through.
 
 use super::entropy::Huffman;
-use crate::probe::jpeg::marker::{APP14, COM, DHT, DQT, DRI, EOI, SOF0, SOS};
+use crate::probe::jpeg_segments::marker::{is_metadata, APP14, DHT, DQT, DRI, EOI, SOF0, SOS};
 use crate::probe::jpeg_segments::Segments;
 
 /// SOF1: extended sequential Huffman, the same coding as SOF0 for 8-bit samples.
@@ -74,7 +74,7 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Layout<'_>> {
             DRI => restart_interval = read_restart_interval(body)?,
             SOF0 | SOF1 if frame.is_none() => frame = Some(read_frame(body)?),
             APP14 => return None,
-            0xE0..=0xEF | COM => {}
+            m if is_metadata(m) => {}
             SOS => {
                 let (width, height, frame_components) = frame?;
                 // The one scan must be the last thing before EOI.

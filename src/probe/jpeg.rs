@@ -11,30 +11,11 @@ use crate::error::Rejection;
 use crate::exif::orientation_from_tiff;
 use crate::orient::Orientation;
 
-/// JPEG marker codes (the byte after `FF`), as named in ITU T.81 table B.1.
-pub(crate) mod marker {
-    pub const SOF0: u8 = 0xC0;
-    pub const DHT: u8 = 0xC4;
-    pub const JPG: u8 = 0xC8;
-    pub const DAC: u8 = 0xCC;
-    /// RST0; RSTn is `RST0 + n` for n in 0..8.
-    pub const RST0: u8 = 0xD0;
-    pub const SOI: u8 = 0xD8;
-    pub const EOI: u8 = 0xD9;
-    pub const SOS: u8 = 0xDA;
-    pub const DQT: u8 = 0xDB;
-    pub const DRI: u8 = 0xDD;
-    pub const APP0: u8 = 0xE0;
-    pub const APP1: u8 = 0xE1;
-    pub const APP14: u8 = 0xEE;
-    pub const COM: u8 = 0xFE;
-}
-use marker::*;
+use super::jpeg_segments::marker::*;
 
-/// The most scans a JPEG may have: zune-jpeg's own limit, so the progressive path
-/// refuses no file that decoded before. Each scan is a pass over up to every block of
-/// the image; 500 near-empty refinement scans of a 1024² image (an 8 KB file) took
-/// our decoder 0.36 s, 100 take a fifth of that. Encoders write one (sequential) to
+/// The most scans a JPEG may have: zune-jpeg's own limit. Each scan is a pass over up
+/// to every block of the image; 500 near-empty refinement scans of a 1024² image (an
+/// 8 KB file) took a decoder 0.36 s, 100 take a fifth of that. Encoders write one (sequential) to
 /// a few dozen (libjpeg's default progressive script has 10).
 pub(crate) const MAX_SCANS: u32 = 100;
 

@@ -6,7 +6,33 @@
 //! which runs to the next real marker (`FF` not followed by `00`, `FF` or `D0`–`D7`).
 //! Every read is checked; a walk never reads past the input or loops.
 
-use super::jpeg::marker::{EOI, SOI, SOS};
+/// JPEG marker codes (the byte after `FF`), as named in ITU T.81 table B.1.
+pub(crate) mod marker {
+    pub const SOF0: u8 = 0xC0;
+    pub const DHT: u8 = 0xC4;
+    pub const JPG: u8 = 0xC8;
+    pub const DAC: u8 = 0xCC;
+    /// RST0; RSTn is `RST0 + n` for n in 0..8.
+    pub const RST0: u8 = 0xD0;
+    pub const SOI: u8 = 0xD8;
+    pub const EOI: u8 = 0xD9;
+    pub const SOS: u8 = 0xDA;
+    pub const DQT: u8 = 0xDB;
+    pub const DRI: u8 = 0xDD;
+    pub const APP0: u8 = 0xE0;
+    pub const APP1: u8 = 0xE1;
+    pub const APP14: u8 = 0xEE;
+    pub const COM: u8 = 0xFE;
+
+    /// Whether `marker` starts a segment that only carries metadata for a decoder's
+    /// caller (APP0–APP15, COM): what the engine strips from everything it serves.
+    /// APP0 (JFIF) and APP14 (Adobe, whose transform flag says how to read the
+    /// components) are among them; callers that need those match them first.
+    pub fn is_metadata(marker: u8) -> bool {
+        matches!(marker, 0xE0..=0xEF | COM)
+    }
+}
+use marker::{EOI, SOI, SOS};
 
 /// One marker with what belongs to it.
 #[derive(Debug, Clone, Copy)]

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
 use crate::error::Rejection;
-use crate::probe::jpeg::marker::{DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS};
+use crate::probe::jpeg_segments::marker::{DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS};
 
 use color::McuRow;
 use entropy::{BitWriter, Frequencies};
