@@ -44,15 +44,17 @@ pub struct Avatar {
     /// For an animated source with [`Policy::still_posters`]: the first frame as a
     /// still rendition per size. Empty otherwise.
     pub posters: Vec<Rendition>,
+    /// See [`Avatar::transparent`].
+    transparent: bool,
 }
 
 impl Avatar {
-    /// Whether the still renditions carry transparency (some source pixel is not
-    /// opaque), i.e. are PNG rather than JPEG.
+    /// Whether the renditions may show through: for stills, whether some source pixel
+    /// is not opaque (they are then PNG rather than JPEG); for an animation, whether
+    /// its GIF declares a transparent colour or it is letterboxed (its bars are
+    /// transparent).
     pub fn transparent(&self) -> bool {
-        self.renditions
-            .first()
-            .is_some_and(|r| r.format == Format::Png)
+        self.transparent
     }
 
     /// Whether the renditions are animated GIFs.
@@ -403,11 +405,14 @@ fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
             source: info,
             renditions,
             posters,
+            transparent: info.has_alpha || placement.is_letterboxed(),
         });
     }
+    let renditions = render_still(bytes, &info, colours, &placement, policy, checks)?;
     Ok(Avatar {
         source: info,
-        renditions: render_still(bytes, &info, colours, &placement, policy, checks)?,
+        transparent: renditions.first().is_some_and(|r| r.format == Format::Png),
+        renditions,
         posters: Vec::new(),
     })
 }

@@ -310,3 +310,28 @@ fn a_rendition_past_max_output_bytes_is_too_large() {
     let err = process(&policy(1_000), &Upload::new(&still)).unwrap_err();
     assert_eq!(err.code(), "too_large", "{err}");
 }
+
+/// `Avatar::transparent` for animations: a square animation of opaque frames is not,
+/// the same letterboxed (transparent bars) or with a transparent colour is.
+#[test]
+fn animations_say_whether_they_show_through() {
+    let opaque = |w: u16, h: u16| {
+        let frames = vec![
+            gif_frame(0, 0, w, h, tiles(10, 0)),
+            gif_frame(0, 0, w, h, tiles(10, 3)),
+        ];
+        gif(w, h, &frames, None)
+    };
+    let policy = small_policy(vec![64]);
+    let square = process(&policy, &Upload::new(&opaque(80, 80))).unwrap();
+    assert!(square.is_animated() && !square.transparent());
+    let wide = process(&policy, &Upload::new(&opaque(120, 80))).unwrap();
+    assert!(wide.is_animated() && wide.transparent());
+    let keyed = process(&policy, &Upload::new(&every_disposal())).unwrap();
+    assert!(keyed.transparent());
+    // Stills as before: PNG for a transparent source, JPEG otherwise.
+    let still = gif(80, 80, &[gif_frame(0, 0, 80, 80, tiles(10, 0))], None);
+    assert!(!process(&policy, &Upload::new(&still))
+        .unwrap()
+        .transparent());
+}
