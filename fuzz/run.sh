@@ -11,6 +11,9 @@
 # and Rust's panics (the engine's only unsafe is its AVX2 dispatch calls and the JPEG
 # IDCT's bounded vector loads; its codecs'
 # unsafe SIMD is not checked by ASan here).
+# Fuzz builds (`--cfg fuzzing`) skip PNG checksums, which otherwise stop every mutated
+# chunk at its CRC, and mutations draw on fuzz/image.dict (PNG chunk names, JPEG
+# markers, GIF blocks).
 # New inputs go to fuzz/corpus-run/<target>/ (ignored by git); the committed seeds in
 # fuzz/corpus/<target>/ are read, never written.
 set -euo pipefail
@@ -26,7 +29,7 @@ artifacts="artifacts/$target/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "corpus-run/$target" "$artifacts" "regressions/$target"
 status=0
 cargo fuzz run --sanitizer none "$target" "corpus-run/$target" "corpus/$target" -- \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict=image.dict \
   -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 | tee "$artifacts/run.log" || status=$?
 found=0
 for crash in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-*; do

@@ -22,6 +22,11 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
     decoder.set_transformations(Transformations::normalize_to_color8());
     decoder.set_ignore_text_chunk(true);
     decoder.set_ignore_iccp_chunk(true);
+    // A mutated chunk fails its CRC, so a fuzzer's PNGs stopped at the first chunk it
+    // touched and never reached the decoder's own parsing (the PLTE panic of issue
+    // #16 went unfound for 46 minutes). Fuzz builds skip the checksums.
+    #[cfg(fuzzing)]
+    decoder.ignore_checksums(true);
     let mut reader = decoder.read_info().map_err(fail)?;
     let len = reader
         .output_buffer_size()
