@@ -17,7 +17,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use avatar_engine::{
-    probe_upload, process_probed, Cancel, CropBox, Format, Policy, Rejection, RejectionKind, Upload,
+    probe_upload, process_probed, Avatar, Cancel, CropBox, Format, Policy, Rejection,
+    RejectionKind, Upload,
 };
 
 use super::admission::{Admitted, AnonymousUploads};
@@ -536,39 +537,57 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     let version = identicon::hex(&hasher.finalize()[..16]);
 
     let job = app
-        .image_job(move |cancel| {
-            let mut upload = Upload::new(&bytes).with_cancel(cancel);
-            if let Some(declared) = &content_type {
-                upload = upload.with_content_type(declared);
-            }
-            if let Some(c) = crop {
-                upload = upload.with_crop(c);
-            }
-            // The sizes Slack serves, plus the square at the upload's own resolution
-            // (image_original: the picture as sent, without its metadata).
-            let mut policy = Policy::default();
-            policy.still_posters = false;
-            let code = |e: Rejection| match e.kind() {
-                // The client has gone (nobody reads this) or the job ran too long.
-                RejectionKind::Cancelled => "request_timeout",
-                _ => e.code(),
-            };
-            // Headers read once: for the original's side, then for the job.
-            let probed = probe_upload(&policy, upload).map_err(code)?;
-            let info = probed.info();
-            let side = crop.map_or(info.width.max(info.height), |c| c.w);
-            if (policy.min_side..=policy.max_side).contains(&side) && !policy.sizes.contains(&side)
-            {
-                policy.sizes.push(side);
-            }
-            process_probed(&policy, &probed)
-                .map(|a| (a, side))
-                .map_err(code)
-        })
+        .image_job(move |cancel| render(&bytes, content_type.as_deref(), crop, cancel))
         .await?;
     let (avatar, side) = job.map_err(Fail::Code)?;
 
-    let user = caller.user.id.as_str();
+    store_avatar(app, caller.user.id.as_str(), &version, &avatar, side).await
+}
+
+/// The avatar job of `users.setPhoto`: Slack's sizes plus the square at the upload's
+/// own resolution (`image_original`: the picture as sent, without its metadata), and
+/// that side. Errors are wire codes.
+fn render(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    crop: Option<CropBox>,
+    cancel: &Cancel,
+) -> Result<(Avatar, u32), &'static str> {
+    let mut upload = Upload::new(bytes).with_cancel(cancel);
+    if let Some(declared) = content_type {
+        upload = upload.with_content_type(declared);
+    }
+    if let Some(c) = crop {
+        upload = upload.with_crop(c);
+    }
+    let mut policy = Policy::default();
+    policy.still_posters = false;
+    let code = |e: Rejection| match e.kind() {
+        // The client has gone (nobody reads this) or the job ran too long.
+        RejectionKind::Cancelled => "request_timeout",
+        _ => e.code(),
+    };
+    // Headers read once: for the original's side, then for the job.
+    let probed = probe_upload(&policy, upload).map_err(code)?;
+    let info = probed.info();
+    let side = crop.map_or(info.width.max(info.height), |c| c.w);
+    if (policy.min_side..=policy.max_side).contains(&side) && !policy.sizes.contains(&side) {
+        policy.sizes.push(side);
+    }
+    process_probed(&policy, &probed)
+        .map(|a| (a, side))
+        .map_err(code)
+}
+
+/// Writes `avatar`'s renditions under `version`, then points `user`'s profile at them
+/// (one profile write) and deletes the version it replaced.
+async fn store_avatar(
+    app: &Arc<App>,
+    user: &str,
+    version: &str,
+    avatar: &Avatar,
+    side: u32,
+) -> Result<Value, Fail> {
     let lock = app.user_lock(user);
     let _held = lock.lock().await;
     let mut profile = app.store.profile(user).await?;
@@ -579,23 +598,18 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
         let ext = r.format.extension().to_owned();
         if r.size == side {
             app.store
-                .put_object(user, &version, &format!("original.{ext}"), r.bytes.clone())
+                .put_object(user, version, &format!("original.{ext}"), r.bytes.clone())
                 .await?;
             original_ext = Some(ext.clone());
         }
         if served.contains(&r.size) {
             app.store
-                .put_object(
-                    user,
-                    &version,
-                    &format!("{}.{ext}", r.size),
-                    r.bytes.clone(),
-                )
+                .put_object(user, version, &format!("{}.{ext}", r.size), r.bytes.clone())
                 .await?;
             stored.push(Stored { size: r.size, ext });
         }
     }
-    let old = profile.version.replace(version.clone());
+    let old = profile.version.replace(version.to_owned());
     profile.renditions = stored;
     profile.original_ext = original_ext;
     profile.sequence += 1;
@@ -610,7 +624,6 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     Ok(json!({"ok": true, "profile": app.image_fields(user, &profile)}))
 }
 
-/// `crop_x`, `crop_y`, `crop_w`: all three non-negative integers, or none.
 /// The image part's type as a declaration the engine must hold the bytes to, or
 /// `None` when the client declared nothing specific: no type, an empty one, or
 /// `application/octet-stream`, which is what the official SDKs send for bytes and
@@ -622,6 +635,7 @@ fn declared_type(part_type: Option<&str>) -> Option<String> {
         .then(|| essence.to_owned())
 }
 
+/// `crop_x`, `crop_y`, `crop_w`: all three non-negative integers, or none.
 fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
     let parse = |name| args.get(name).map(|v| v.trim().parse::<u32>());
     match (parse("crop_x"), parse("crop_y"), parse("crop_w")) {
