@@ -11,7 +11,6 @@ use crate::encode::encode;
 use crate::error::{Limit, Rejection, RejectionKind};
 use crate::geometry::{place, Placement};
 use crate::orient::Orientation;
-
 use crate::policy::Policy;
 use crate::probe::{probe_capped, SourceInfo};
 use crate::resize::render_all;
