@@ -224,10 +224,15 @@ pub(super) struct Tables {
 
 impl Tables {
     pub(super) fn new(quality: u8) -> Self {
+        Self::split(quality, quality)
+    }
+
+    /// Luma quantised at `quality`, chroma at `chroma_quality` (both libjpeg's 1–100).
+    pub(super) fn split(quality: u8, chroma_quality: u8) -> Self {
         Tables {
             quant: [
                 Quantizer::new(scaled(&LUMA_QUANT, quality)),
-                Quantizer::new(scaled(&CHROMA_QUANT, quality)),
+                Quantizer::new(scaled(&CHROMA_QUANT, chroma_quality)),
             ],
             dc: [HuffmanCodes::new(&LUMA_DC), HuffmanCodes::new(&CHROMA_DC)],
             ac: [HuffmanCodes::new(&LUMA_AC), HuffmanCodes::new(&CHROMA_AC)],

@@ -347,3 +347,32 @@ fn small_squares_get_tables_of_their_own_same_pixels_fewer_bytes() {
         encode_in_strips(&big, 85, STRIP_ROWS, 0, 0).unwrap()
     );
 }
+
+/// 4:4:4 squares above [`FINE_CHROMA_MAX_SIDE`] quantise chroma [`COARSE_CHROMA_STEP`]
+/// qualities lower; up to it, and in 4:2:0, chroma gets the requested quality. Read
+/// from the DQT segment: the last zig-zag entry of Annex K's chroma table is 99, which
+/// libjpeg scales to 30 at q85 and 69 at q65; luma's (99 too) stays 30.
+#[test]
+fn larger_full_chroma_squares_quantise_chroma_more_coarsely() {
+    let last_entries = |jpeg: &[u8]| -> Vec<(u8, u8)> {
+        let at = jpeg.windows(2).position(|w| w == [0xFF, DQT]).unwrap();
+        let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        jpeg[at + 4..at + 2 + len]
+            .chunks_exact(65)
+            .map(|t| (t[0], t[64]))
+            .collect()
+    };
+    assert_eq!(COARSE_CHROMA_STEP, 20);
+    for (side, chroma) in [
+        (FINE_CHROMA_MAX_SIDE, 30),
+        (FINE_CHROMA_MAX_SIDE + 1, 69),
+        (FULL_CHROMA_MAX_SIDE, 69),
+        (FULL_CHROMA_MAX_SIDE + 1, 30),
+    ] {
+        let jpeg = encode(&synthetic(side, 3), 85).unwrap();
+        assert_eq!(last_entries(&jpeg), [(0, 30), (1, chroma)], "side {side}");
+    }
+    // The step never goes below quality 1.
+    let jpeg = encode(&synthetic(48, 3), 10).unwrap();
+    assert_eq!(last_entries(&jpeg)[1], (1, 255));
+}
