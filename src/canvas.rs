@@ -3,11 +3,14 @@
 //! Every output pixel is read from its stored position through
 //! [`Orientation::stored_position`], so rotating, mirroring, cropping and centring
 //! cost one copy into the square, whatever the combination. Upright images take a
-//! row-copy fast path.
+//! row-copy fast path, which also converts their colours to sRGB as it copies (stage 4b
+//! fused into this copy: a tagged, letterboxed or cropped photo is read once, and only
+//! the part that is shown is converted).
 
 use rayon::prelude::*;
 
 use crate::alloc::try_zeroed;
+use crate::colour::ToSrgb;
 use crate::decode::Pixels;
 use crate::error::Rejection;
 use crate::geometry::Placement;
@@ -129,6 +132,19 @@ pub(crate) fn compose(
     alpha: bool,
     background: [u8; 3],
 ) -> Result<Square, Rejection> {
+    compose_converting(src, orientation, place, alpha, background, None)
+}
+
+/// [`compose`], the upright row copies converted by `to_srgb` as they are written
+/// (only when [`ToSrgb::copies`] for this source and output).
+fn compose_converting(
+    src: &Pixels,
+    orientation: Orientation,
+    place: &Placement,
+    alpha: bool,
+    background: [u8; 3],
+    to_srgb: Option<&ToSrgb>,
+) -> Result<Square, Rejection> {
     let oc = if alpha { 4 } else { 3 };
     let side = place.side as usize;
     let mut data = try_zeroed(side * side * oc, "square canvas")?;
@@ -138,10 +154,10 @@ pub(crate) fn compose(
         [background[0], background[1], background[2], 0]
     };
     match (src.channels, oc) {
-        (3, 3) => draw::<3, 3>(src, orientation, place, bar, &mut data),
-        (3, 4) => draw::<3, 4>(src, orientation, place, bar, &mut data),
-        (4, 3) => draw::<4, 3>(src, orientation, place, bar, &mut data),
-        _ => draw::<4, 4>(src, orientation, place, bar, &mut data),
+        (3, 3) => draw::<3, 3>(src, orientation, place, bar, to_srgb, &mut data),
+        (3, 4) => draw::<3, 4>(src, orientation, place, bar, None, &mut data),
+        (4, 3) => draw::<4, 3>(src, orientation, place, bar, None, &mut data),
+        _ => draw::<4, 4>(src, orientation, place, bar, to_srgb, &mut data),
     }
     Ok(Square {
         side: place.side,
@@ -165,21 +181,33 @@ fn letterbox(place: &Placement, bar: [u8; 4]) -> Letterbox {
     }
 }
 
-/// The square when it is `src` itself (upright, uncropped, not letterboxed, same
-/// channels): `src`'s buffer, moved, not copied. Otherwise [`compose`].
+/// The square of `src` (decoded, not yet converted to sRGB), converted by `to_srgb`
+/// when given. When the square is `src` itself (upright, uncropped, not letterboxed,
+/// same channels), `src`'s buffer is moved, not copied, and converted in place. An
+/// upright colour source is converted as its rows are copied into the square; any
+/// other is converted in place first, then composed as [`compose`] does.
 pub(crate) fn compose_owned(
-    src: Pixels,
+    mut src: Pixels,
     orientation: Orientation,
     place: &Placement,
     alpha: bool,
     background: [u8; 3],
+    to_srgb: Option<&ToSrgb>,
 ) -> Result<Square, Rejection> {
     let oc = if alpha { 4 } else { 3 };
+    let upright = orientation.stored_step() == (1, 0);
     let whole = place.is_whole(src.width, src.height);
     if whole && orientation == Orientation::Normal && src.channels == oc {
+        if let Some(to_srgb) = to_srgb {
+            to_srgb.in_place(&mut src);
+        }
         return Ok(Square::new(place.side, oc, src.data));
     }
-    compose(&src, orientation, place, alpha, background)
+    let copying = to_srgb.filter(|c| upright && src.channels == oc && c.copies(oc));
+    if let (Some(to_srgb), None) = (to_srgb, copying) {
+        to_srgb.in_place(&mut src);
+    }
+    compose_converting(&src, orientation, place, alpha, background, copying)
 }
 
 /// Fills `out` (a zeroed `side`² square) in bands of [`BAND_ROWS`] rows.
@@ -188,6 +216,7 @@ fn draw<const IC: usize, const OC: usize>(
     orientation: Orientation,
     p: &Placement,
     bar: [u8; 4],
+    to_srgb: Option<&ToSrgb>,
     out: &mut [u8],
 ) {
     let line = p.side as usize * OC;
@@ -198,18 +227,21 @@ fn draw<const IC: usize, const OC: usize>(
         .enumerate()
         .for_each(|(band, rows)| {
             for (k, row) in rows.chunks_exact_mut(line).enumerate() {
-                draw_row::<IC, OC>(src, orientation, p, bar, (band * BAND_ROWS + k) as u32, row);
+                let y = (band * BAND_ROWS + k) as u32;
+                draw_row::<IC, OC>(src, orientation, p, bar, to_srgb, y, row);
             }
         });
 }
 
-/// Square row `y`: bars, then the image's displayed row `y - dst_y` if it has one.
+/// Square row `y`: bars, then the image's displayed row `y - dst_y` if it has one
+/// (converted by `to_srgb`, given only for upright sources of `OC` channels).
 #[inline(always)]
 fn draw_row<const IC: usize, const OC: usize>(
     src: &Pixels,
     orientation: Orientation,
     p: &Placement,
     bar: [u8; 4],
+    to_srgb: Option<&ToSrgb>,
     y: u32,
     row: &mut [u8],
 ) {
@@ -239,7 +271,11 @@ fn draw_row<const IC: usize, const OC: usize>(
     // Each displayed pixel to the right is one stored pixel away, in a fixed direction.
     let (step_x, step_y) = orientation.stored_step();
     if (step_x, step_y) == (1, 0) && IC == OC {
-        dst.copy_from_slice(&src.data[s..s + dst.len()]);
+        let from = &src.data[s..s + dst.len()];
+        match to_srgb {
+            Some(to_srgb) => to_srgb.copy(from, dst),
+            None => dst.copy_from_slice(from),
+        }
         return;
     }
     let step = (step_x as isize + step_y as isize * sw as isize) * IC as isize;
@@ -365,7 +401,7 @@ mod tests {
                             reference(&src, o, &p, alpha, bg),
                             "orientation {v}, {channels} channels, crop {crop:?}, alpha {alpha}"
                         );
-                        let owned = compose_owned(src.clone(), o, &p, alpha, bg).unwrap();
+                        let owned = compose_owned(src.clone(), o, &p, alpha, bg, None).unwrap();
                         assert_eq!(owned, got);
                     }
                 }

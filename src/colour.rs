@@ -1,8 +1,10 @@
 //! Stage 4b: the decoded pixels converted to sRGB from the colours their file
 //! describes (ICC profile, or PNG `cHRM`/`gAMA`), with moxcms.
 //!
-//! Runs right after decoding, before orientation, crop and resize, so every later stage
-//! works on sRGB. Output is untagged sRGB (renditions carry no metadata).
+//! Applied before resizing, so every later stage works on sRGB: an upright colour
+//! picture as [`canvas`](crate::canvas) copies it into the square ([`ToSrgb::copy`]),
+//! anything else in place right after decoding ([`ToSrgb::in_place`]). Output is
+//! untagged sRGB (renditions carry no metadata).
 //!
 //! - A description that is sRGB in content (whatever its name) is detected by running
 //!   a set of probe colours through the transform: when none moves by more than one
@@ -43,28 +45,72 @@ type Transform = Arc<dyn TransformExecutor<u8> + Send + Sync>;
 /// Converts `pixels` to sRGB in place as `embedded` describes. Returns whether any
 /// pixel was changed (false for untagged, sRGB or ignored descriptions).
 pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
-    let source = if embedded.gray {
-        Source::Gray
-    } else {
-        Source::Rgb
-    };
-    let Some(converter) = converter_for(embedded, source, pixels.channels) else {
-        return false;
-    };
-    let channels = pixels.channels;
-    let line = pixels.width as usize * channels;
-    if line == 0 {
-        return false;
+    match ToSrgb::for_pixels(embedded, pixels) {
+        Some(to_srgb) => {
+            to_srgb.in_place(pixels);
+            true
+        }
+        None => false,
     }
-    pixels.data.par_chunks_mut(BAND_ROWS * line).for_each_init(
-        Vec::new,
-        |scratch: &mut Vec<u8>, band| {
-            for row in band.chunks_exact_mut(line) {
-                converter.convert(row, channels, embedded.gray, scratch);
-            }
-        },
-    );
-    true
+}
+
+/// The conversion of one decoded image's pixels to sRGB, applied either as they are
+/// copied into the square ([`ToSrgb::copy`], by [`canvas`](crate::canvas)) or in place.
+#[derive(Clone)]
+pub(crate) struct ToSrgb {
+    converter: Converter,
+    /// 3 (RGB) or 4 (RGBA), as decoded.
+    channels: usize,
+    /// Gray in the file, decoded as R = G = B: the transform takes one channel.
+    gray: bool,
+}
+
+impl ToSrgb {
+    /// The conversion `pixels` need, or `None` when they are sRGB already (untagged,
+    /// sRGB in content, unusable or mismatched description).
+    pub(crate) fn for_pixels(embedded: &Embedded, pixels: &Pixels) -> Option<ToSrgb> {
+        let source = if embedded.gray {
+            Source::Gray
+        } else {
+            Source::Rgb
+        };
+        let converter = converter_for(embedded, source, pixels.channels)?;
+        Some(ToSrgb {
+            converter,
+            channels: pixels.channels,
+            gray: embedded.gray,
+        })
+    }
+
+    /// Whether [`copy`](Self::copy) can write converted pixels straight into another
+    /// buffer (colour sources of `channels` channels); gray ones are converted in place.
+    pub(crate) fn copies(&self, channels: usize) -> bool {
+        !self.gray && channels == self.channels
+    }
+
+    /// Writes `src` (whole pixels) converted into `dst`, of the same length; only when
+    /// [`copies`](Self::copies).
+    pub(crate) fn copy(&self, src: &[u8], dst: &mut [u8]) {
+        // The lengths always match, so the transform cannot refuse.
+        let _ = self.converter.0.transform(src, dst);
+    }
+
+    /// Converts `pixels` in place, in parallel bands of rows.
+    pub(crate) fn in_place(&self, pixels: &mut Pixels) {
+        let line = pixels.width as usize * self.channels;
+        if line == 0 {
+            return;
+        }
+        pixels.data.par_chunks_mut(BAND_ROWS * line).for_each_init(
+            Vec::new,
+            |scratch: &mut Vec<u8>, band| {
+                for row in band.chunks_exact_mut(line) {
+                    self.converter
+                        .convert(row, self.channels, self.gray, scratch);
+                }
+            },
+        );
+    }
 }
 
 /// What the decoded pixels are, for choosing and caching a transform.

@@ -172,7 +172,7 @@ pub fn process_pixels(
         let checks = Checks(cancel);
         let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
         render_pixels(
-            pixels,
+            Decoded::srgb(pixels),
             Orientation::Normal,
             &placement,
             policy,
@@ -193,7 +193,13 @@ pub(crate) fn squares_from_pixels(
     guarded(|| {
         let checks = Checks(cancel);
         let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
-        squares_of(pixels, Orientation::Normal, &placement, policy, checks)
+        squares_of(
+            Decoded::srgb(pixels),
+            Orientation::Normal,
+            &placement,
+            policy,
+            checks,
+        )
     })
 }
 
@@ -416,21 +422,65 @@ fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
     })
 }
 
-/// Decodes the first (or only) image of `bytes` and converts it to sRGB; says whether
-/// any colour conversion was made.
-fn decode_srgb(
+/// A still decoded for placing: its pixels as decoded (CMYK inks already converted by
+/// their profile), the conversion to sRGB still to be made as they are placed
+/// ([`compose_owned`]), and whether any conversion is made at all.
+struct Decoded {
+    pixels: Pixels,
+    to_srgb: Option<colour::ToSrgb>,
+    converted: bool,
+}
+
+impl Decoded {
+    /// Pixels that are sRGB already (handed in by the caller).
+    fn srgb(pixels: Pixels) -> Decoded {
+        Decoded {
+            pixels,
+            to_srgb: None,
+            converted: false,
+        }
+    }
+
+    /// The composed square ([`compose_owned`]), converted to sRGB as it is placed, and
+    /// whether it has transparency.
+    fn compose(
+        self,
+        orientation: Orientation,
+        placement: &Placement,
+        background: [u8; 3],
+    ) -> Result<(Square, bool), Rejection> {
+        let alpha = self.pixels.has_transparency();
+        // Moves the decoded buffer when it already is the square; copies otherwise.
+        let square = compose_owned(
+            self.pixels,
+            orientation,
+            placement,
+            alpha,
+            background,
+            self.to_srgb.as_ref(),
+        )?;
+        Ok((square, alpha))
+    }
+}
+
+/// Decodes the first (or only) image of `bytes` and finds how it becomes sRGB.
+fn decode_still(
     bytes: &[u8],
     info: &SourceInfo,
     colours: &colour::Embedded,
     checks: Checks,
-) -> Result<(Pixels, bool), Rejection> {
+) -> Result<Decoded, Rejection> {
     checks.check()?;
     let inks = colour::inks(colours);
-    let mut pixels = decode(bytes, info, inks.as_ref())?;
+    let pixels = decode(bytes, info, inks.as_ref())?;
     checks.check()?;
-    let converted = colour::to_srgb(&mut pixels, colours) || inks.is_some();
-    checks.check()?;
-    Ok((pixels, converted))
+    let to_srgb = colour::ToSrgb::for_pixels(colours, &pixels);
+    let converted = to_srgb.is_some() || inks.is_some();
+    Ok(Decoded {
+        pixels,
+        to_srgb,
+        converted,
+    })
 }
 
 /// The squares of every size of `policy`, resized but not encoded, in the order of
@@ -442,21 +492,20 @@ pub(crate) fn squares(policy: &Policy, upload: &Upload<'_>) -> Result<Vec<Square
         let probed = probe_checked(policy, *upload)?;
         let (info, checks) = (probed.info, Checks(upload.cancel));
         let placement = place(info.width, info.height, upload.crop)?;
-        let (pixels, _) = decode_srgb(upload.bytes, &info, &probed.colours, checks)?;
-        squares_of(pixels, info.orientation, &placement, policy, checks)
+        let decoded = decode_still(upload.bytes, &info, &probed.colours, checks)?;
+        squares_of(decoded, info.orientation, &placement, policy, checks)
     })
 }
 
-/// [`squares`] from pixels already decoded (`pixels` in stored orientation).
+/// [`squares`] from a still already decoded (in stored orientation).
 fn squares_of(
-    pixels: Pixels,
+    decoded: Decoded,
     orientation: Orientation,
     placement: &Placement,
     policy: &Policy,
     checks: Checks,
 ) -> Result<Vec<Square>, Rejection> {
-    let alpha = pixels.has_transparency();
-    let square = compose_owned(pixels, orientation, placement, alpha, policy.background)?;
+    let (square, _) = decoded.compose(orientation, placement, policy.background)?;
     checks.check()?;
     render_all(&square, &policy.sizes, policy.filter, checks, |r| {
         checks.check()?;
@@ -466,7 +515,7 @@ fn squares_of(
     .collect()
 }
 
-/// Decode (first frame), convert to sRGB, orient + place, resize every size, encode as
+/// Decode (first frame), orient + place + convert to sRGB, resize every size, encode as
 /// JPEG or PNG.
 fn render_still(
     bytes: &[u8],
@@ -476,15 +525,15 @@ fn render_still(
     policy: &Policy,
     checks: Checks,
 ) -> Result<Vec<Rendition>, Rejection> {
-    let (pixels, converted) = decode_srgb(bytes, info, colours, checks)?;
+    let decoded = decode_still(bytes, info, colours, checks)?;
     // The source may stand in for the rendition of its own size, unless its colours
-    // had to be converted.
-    let original = match converted {
+    // have to be converted.
+    let original = match decoded.converted {
         false => passthrough(bytes, info, placement, policy),
         true => None,
     };
     render_pixels(
-        pixels,
+        decoded,
         info.orientation,
         placement,
         policy,
@@ -493,19 +542,17 @@ fn render_still(
     )
 }
 
-/// Orient + place decoded sRGB `pixels`, resize every size, encode as JPEG or PNG;
-/// `original` (side, file) stands in for the rendition of its side.
+/// Orient + place + convert to sRGB a `decoded` still, resize every size, encode as
+/// JPEG or PNG; `original` (side, file) stands in for the rendition of its side.
 fn render_pixels(
-    pixels: Pixels,
+    decoded: Decoded,
     orientation: Orientation,
     placement: &Placement,
     policy: &Policy,
     checks: Checks,
     original: Option<(u32, Vec<u8>)>,
 ) -> Result<Vec<Rendition>, Rejection> {
-    let alpha = pixels.has_transparency();
-    // Moves the decoded buffer when it already is the square; copies otherwise.
-    let square = compose_owned(pixels, orientation, placement, alpha, policy.background)?;
+    let (square, alpha) = decoded.compose(orientation, placement, policy.background)?;
     let format = if alpha { Format::Png } else { Format::Jpeg };
     checks.check()?;
     let encoded = render_all(&square, &policy.sizes, policy.filter, checks, |r| {

@@ -3,7 +3,7 @@
 //! moxcms' own constructors, then encoded to bytes), and every converted pixel is held
 //! to an independent float conversion written here from the same published numbers.
 
-use avatar_engine::{process, Format, Policy, Upload};
+use avatar_engine::{process, CropBox, Format, Policy, Upload};
 use moxcms::ColorProfile;
 
 use crate::support::generate::{insert_segments, jpeg, photo, png, with_alpha, Img};
@@ -163,12 +163,23 @@ fn rendered(policy: &Policy, bytes: &[u8]) -> crate::support::Decoded {
 
 /// Every pixel within 2 levels of the float reference, mean error under 0.6.
 fn assert_matches_reference(space: &Space, src: &Img, out: &crate::support::Decoded, what: &str) {
+    assert_matches_reference_at(space, src, out, (0, 0), what);
+}
+
+/// [`assert_matches_reference`] for `src` placed at `at` in `out`.
+fn assert_matches_reference_at(
+    space: &Space,
+    src: &Img,
+    out: &crate::support::Decoded,
+    at: (u32, u32),
+    what: &str,
+) {
     let (mut worst, mut total) = (0u8, 0u64);
     for y in 0..src.h {
         for x in 0..src.w {
             let s = src.px(x, y);
             let want = convert(space, [s[0], s[1], s[2]]);
-            let got = out.px(x, y);
+            let got = out.px(x + at.0, y + at.1);
             for c in 0..3 {
                 let d = got[c].abs_diff(want[c]);
                 worst = worst.max(d);
@@ -219,6 +230,33 @@ fn png_iccp_profiles_are_converted_to_srgb() {
         a.unwrap().renditions == b.unwrap().renditions,
         "padded profile"
     );
+}
+
+/// A tagged picture that is letterboxed or cropped is converted as it is placed (one
+/// copy): every placed pixel matches the reference conversion of the source pixel
+/// that lands there, and the bars stay exactly transparent.
+#[test]
+fn letterboxed_and_cropped_pictures_are_converted_where_they_are_placed() {
+    let src = photo(96, 64, 7, 0);
+    let profile = ColorProfile::new_adobe_rgb().encode().unwrap();
+    let bytes = tagged_png(&src, &[iccp(&profile)]);
+
+    // Letterboxed: a 96² square, the picture on rows 16..80.
+    let out = rendered(&same_size(96), &bytes);
+    assert_matches_reference_at(&ADOBE_RGB, &src, &out, (0, 16), "letterboxed");
+    for y in (0..16).chain(80..96) {
+        assert!((0..96).all(|x| out.px(x, y)[3] == 0), "bar row {y}");
+    }
+
+    // Cropped: the 40² square at (30, 10).
+    let crop = CropBox::new(30, 10, 40);
+    let avatar = process(&same_size(40), &Upload::new(&bytes).with_crop(crop)).unwrap();
+    let out = decode_rendition(&avatar.renditions[0]);
+    let shown = Img::new(40, 40, 3, |x, y| {
+        let p = src.px(x + 30, y + 10);
+        [p[0], p[1], p[2], 255]
+    });
+    assert_matches_reference(&ADOBE_RGB, &shown, &out, "cropped");
 }
 
 /// A JPEG carrying its profile in several APP2 segments: the box-averaged output (the
