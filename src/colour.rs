@@ -42,18 +42,6 @@ const BAND_ROWS: usize = 32;
 
 type Transform = Arc<dyn TransformExecutor<u8> + Send + Sync>;
 
-/// Converts `pixels` to sRGB in place as `embedded` describes. Returns whether any
-/// pixel was changed (false for untagged, sRGB or ignored descriptions).
-pub(crate) fn to_srgb(pixels: &mut Pixels, embedded: &Embedded) -> bool {
-    match ToSrgb::for_pixels(embedded, pixels) {
-        Some(to_srgb) => {
-            to_srgb.in_place(pixels);
-            true
-        }
-        None => false,
-    }
-}
-
 /// The conversion of one decoded image's pixels to sRGB, applied either as they are
 /// copied into the square ([`ToSrgb::copy`], by [`canvas`](crate::canvas)) or in place.
 #[derive(Clone)]

@@ -29,7 +29,14 @@ pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Rejection> {
 /// Converts decoded `pixels` of `bytes` to sRGB as the file's embedded ICC profile (or
 /// PNG `cHRM`/`gAMA`) describes; returns whether any pixel changed.
 pub fn to_srgb(pixels: &mut Pixels, bytes: &[u8], info: &SourceInfo) -> bool {
-    crate::colour::to_srgb(pixels, &crate::colour::read(bytes, info.format))
+    let embedded = crate::colour::read(bytes, info.format);
+    match crate::colour::ToSrgb::for_pixels(&embedded, pixels) {
+        Some(to_srgb) => {
+            to_srgb.in_place(pixels);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Orients, crops or letterboxes decoded pixels onto the square, RGBA if any pixel is

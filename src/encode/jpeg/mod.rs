@@ -17,8 +17,6 @@ mod dct;
 mod entropy;
 mod tables;
 
-use rayon::prelude::*;
-
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
 use crate::error::Rejection;
@@ -108,10 +106,7 @@ fn encode_in_strips(
         )));
     }
     let tables = Tables::new(quality);
-    let strips: Vec<(usize, usize)> = (0..sq.side)
-        .step_by(strip_rows as usize)
-        .map(|top| (top as usize, (sq.side - top).min(strip_rows) as usize))
-        .collect();
+    let strips = super::strips(sq.side as usize, strip_rows as usize);
     // MCUs per strip: at most 4096 columns × 16 rows for a 65535 side and 256-row
     // strips; wider squares than a u16 interval allows are encoded in one pass.
     let interval = sq
@@ -140,7 +135,7 @@ fn encode_in_strips(
         return optimised(sq, side, &tables, chroma);
     }
 
-    let scan = |&(top, rows): &(usize, usize)| -> Result<Vec<u8>, Rejection> {
+    let scan = |top: usize, rows: usize| -> Result<Vec<u8>, Rejection> {
         // A q85 4:2:0 photo is ~1 bit per pixel; reserve 1.5 to rarely grow.
         let out = try_with_capacity(sq.side as usize * rows * 3 / 16 + 64, "JPEG output")?;
         let rows = Rows {
@@ -154,11 +149,7 @@ fn encode_in_strips(
             _ => crate::simd::widest(Strip::<4>(&rows, out)),
         })
     };
-    let parts: Vec<Vec<u8>> = if strips.len() == 1 {
-        vec![scan(&strips[0])?]
-    } else {
-        strips.par_iter().map(scan).collect::<Result<_, _>>()?
-    };
+    let parts = super::each_strip(&strips, scan)?;
 
     let data: usize = parts.iter().map(|p| p.len() + 2).sum();
     let mut out = try_with_capacity(data + 700, "JPEG output")?;

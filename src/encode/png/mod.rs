@@ -10,8 +10,6 @@ mod deflate;
 mod filter;
 pub(super) mod huffman;
 
-use rayon::prelude::*;
-
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
 use crate::error::Rejection;
@@ -35,9 +33,8 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
             sq.data.len()
         )));
     }
-    let strips: Vec<usize> = (0..side).step_by(STRIP_ROWS).collect();
-    let compress = |&top: &usize| -> Result<(Vec<u8>, u32), Rejection> {
-        let rows = (side - top).min(STRIP_ROWS);
+    let strips = super::strips(side, STRIP_ROWS);
+    let compress = |top: usize, rows: usize| -> Result<(Vec<u8>, u32), Rejection> {
         let mut filtered = try_with_capacity(rows * (row_bytes + 1), "PNG filtered rows")?;
         filtered.resize(rows * (row_bytes + 1), 0);
         // Filtered photos deflate to well under half; the vector grows if not.
@@ -50,15 +47,10 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
             out,
         }))
     };
-    let parts: Vec<(Vec<u8>, u32)> = if strips.len() == 1 {
-        vec![compress(&strips[0])?]
-    } else {
-        strips.par_iter().map(compress).collect::<Result<_, _>>()?
-    };
+    let parts = super::each_strip(&strips, compress)?;
 
     let mut checksum = 1;
-    for (&top, (_, part)) in strips.iter().zip(&parts) {
-        let rows = (side - top).min(STRIP_ROWS);
+    for (&(_, rows), (_, part)) in strips.iter().zip(&parts) {
         checksum = adler32_combine(checksum, *part, rows * (row_bytes + 1));
     }
     let idat_len = ZLIB_HEADER.len() + parts.iter().map(|(p, _)| p.len()).sum::<usize>() + 4;
