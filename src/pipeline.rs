@@ -212,24 +212,14 @@ fn take_pixels(
 ) -> Result<(Pixels, Placement), Rejection> {
     checks.check()?;
     policy.validate()?;
-    // Header facts for the side and budget checks; no container, so no GIF budget.
-    let info = SourceInfo {
-        format: Format::Png,
-        width: image.width,
-        height: image.height,
-        stored_width: image.width,
-        stored_height: image.height,
-        frames: 1,
-        orientation: Orientation::Normal,
-        has_alpha: image.channels == 4,
-    };
-    check_sides(policy, &info)?;
-    let untagged = colour::Embedded {
-        described: colour::Described::Untagged,
-        gray: false,
-        jpeg_components: 0,
-    };
-    check_budget(policy, &info, &untagged)?;
+    check_sides(policy, image.width, image.height)?;
+    // The copy of the pixels stands where a decode's budget would.
+    let need = (image.data.len() as u64).saturating_add(placed_bytes(
+        policy,
+        image.width.max(image.height),
+        false,
+    ));
+    within_budget(policy, need)?;
     let placement = place(image.width, image.height, crop)?;
     let mut data = crate::alloc::try_zeroed(image.data.len(), "pixels handed in")?;
     data.copy_from_slice(image.data);
@@ -332,7 +322,7 @@ fn probe_checked<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, 
     check_content_type(sniff(bytes)?, upload.content_type)?;
     let probed = probe_capped(bytes, policy.max_frames)?;
     let info = probed.info;
-    check_sides(policy, &info)?;
+    check_sides(policy, info.width, info.height)?;
     // The colour description is header data too: read before anything is decoded, and
     // its size counted in the budget.
     let colours = colour::read(bytes, info.format);
@@ -360,7 +350,7 @@ fn check_probed(
     Checks(upload.cancel).check()?;
     policy.validate()?;
     check_input_bytes(policy, upload.bytes)?;
-    check_sides(policy, info)?;
+    check_sides(policy, info.width, info.height)?;
     check_budget(policy, info, colours)?;
     if info.frames > policy.max_frames {
         return Err(Rejection::too_many_frames(policy.max_frames));
@@ -461,6 +451,27 @@ impl Decoded {
         )?;
         Ok((square, alpha))
     }
+
+    /// Composes the square ([`Decoded::compose`]), resizes it to every size of
+    /// `policy` and hands each rendition to `finish` (the encoder, or a copy), checking
+    /// `checks` between; `finish`'s results in the order of `policy.sizes`, and whether
+    /// the square has transparency (RGBA).
+    fn render_each<T: Send>(
+        self,
+        orientation: Orientation,
+        placement: &Placement,
+        policy: &Policy,
+        checks: Checks,
+        finish: impl Fn(&Square) -> Result<T, Rejection> + Sync,
+    ) -> Result<(Vec<Result<T, Rejection>>, bool), Rejection> {
+        let (square, alpha) = self.compose(orientation, placement, policy.background)?;
+        checks.check()?;
+        let results = render_all(&square, &policy.sizes, policy.filter, checks, |r| {
+            checks.check()?;
+            finish(r)
+        });
+        Ok((results, alpha))
+    }
 }
 
 /// Decodes the first (or only) image of `bytes` and finds how it becomes sRGB.
@@ -505,14 +516,9 @@ fn squares_of(
     policy: &Policy,
     checks: Checks,
 ) -> Result<Vec<Square>, Rejection> {
-    let (square, _) = decoded.compose(orientation, placement, policy.background)?;
-    checks.check()?;
-    render_all(&square, &policy.sizes, policy.filter, checks, |r| {
-        checks.check()?;
-        Ok(r.clone())
-    })
-    .into_iter()
-    .collect()
+    let (squares, _) =
+        decoded.render_each(orientation, placement, policy, checks, |r| Ok(r.clone()))?;
+    squares.into_iter().collect()
 }
 
 /// Decode (first frame), orient + place + convert to sRGB, resize every size, encode as
@@ -552,16 +558,19 @@ fn render_pixels(
     checks: Checks,
     original: Option<(u32, Vec<u8>)>,
 ) -> Result<Vec<Rendition>, Rejection> {
-    let (square, alpha) = decoded.compose(orientation, placement, policy.background)?;
-    let format = if alpha { Format::Png } else { Format::Jpeg };
-    checks.check()?;
-    let encoded = render_all(&square, &policy.sizes, policy.filter, checks, |r| {
-        checks.check()?;
-        match &original {
-            Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
-            _ => encode(r, format, policy.jpeg_quality),
-        }
-    });
+    let format = |alpha| if alpha { Format::Png } else { Format::Jpeg };
+    let (encoded, alpha) =
+        decoded.render_each(
+            orientation,
+            placement,
+            policy,
+            checks,
+            |r| match &original {
+                Some((side, jpeg)) if *side == r.side => Ok(jpeg.clone()),
+                _ => encode(r, format(r.channels == 4), policy.jpeg_quality),
+            },
+        )?;
+    let format = format(alpha);
     policy
         .sizes
         .iter()
@@ -607,8 +616,8 @@ fn passthrough(
     crate::passthrough::passthrough(bytes, placement.side).map(|jpeg| (placement.side, jpeg))
 }
 
-fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
-    let (w, h) = (info.width, info.height);
+/// The sides `w`×`h` (as displayed) against the policy's smallest and largest.
+fn check_sides(policy: &Policy, w: u32, h: u32) -> Result<(), Rejection> {
     if w.max(h) > policy.max_side {
         return Err(Rejection::too_large(
             Limit::Side,
@@ -636,9 +645,23 @@ fn check_sides(policy: &Policy, info: &SourceInfo) -> Result<(), Rejection> {
 /// its encoded output (bounded by its raw size), and an embedded colour profile with
 /// the colour engine's tables for it.
 pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo, colours: &colour::Embedded) -> u64 {
-    let square = u64::from(info.width.max(info.height)).pow(2) * 4;
+    let animated = info.format == Format::Gif && info.frames > 1;
+    let profile = match colours.bytes() {
+        0 => 0,
+        n => n + colour::TRANSFORM_ALLOWANCE,
+    };
+    decode_budget(info)
+        .saturating_add(placed_bytes(policy, info.width.max(info.height), animated))
+        .saturating_add(profile)
+}
+
+/// Bytes held after decoding a picture whose longest side is `long_side`: the square
+/// (RGBA at most) and every rendition with its encoded output (bounded by its raw
+/// size), plus the animation encoder's per-pixel state when `animated`.
+fn placed_bytes(policy: &Policy, long_side: u32, animated: bool) -> u64 {
+    let square = u64::from(long_side).pow(2) * 4;
     let mut per_pixel = 4 * 2;
-    if info.format == Format::Gif && info.frames > 1 {
+    if animated {
         per_pixel += BYTES_PER_OUTPUT_PIXEL;
     }
     let renditions: u64 = policy
@@ -646,14 +669,7 @@ pub(crate) fn planned_bytes(policy: &Policy, info: &SourceInfo, colours: &colour
         .iter()
         .map(|&s| u64::from(s).pow(2) * per_pixel)
         .sum();
-    let profile = match colours.bytes() {
-        0 => 0,
-        n => n + colour::TRANSFORM_ALLOWANCE,
-    };
-    decode_budget(info)
-        .saturating_add(square)
-        .saturating_add(renditions)
-        .saturating_add(profile)
+    square.saturating_add(renditions)
 }
 
 fn check_budget(
@@ -661,7 +677,11 @@ fn check_budget(
     info: &SourceInfo,
     colours: &colour::Embedded,
 ) -> Result<(), Rejection> {
-    let need = planned_bytes(policy, info, colours);
+    within_budget(policy, planned_bytes(policy, info, colours))
+}
+
+/// `too_large` (memory) when `need` bytes exceed the policy's `max_alloc`.
+fn within_budget(policy: &Policy, need: u64) -> Result<(), Rejection> {
     if need > policy.max_alloc {
         return Err(Rejection::too_large(
             Limit::Memory,
