@@ -314,25 +314,15 @@ fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
 
 /// [`probe_upload`], unguarded.
 fn probe_checked<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Rejection> {
-    let checks = Checks(upload.cancel);
-    checks.check()?;
-    policy.validate()?;
-    check_input_bytes(policy, upload.bytes)?;
+    check_upload(policy, &upload)?;
     let bytes = upload.bytes;
     check_content_type(sniff(bytes)?, upload.content_type)?;
     let probed = probe_capped(bytes, policy.max_frames)?;
     let info = probed.info;
-    check_sides(policy, info.width, info.height)?;
     // The colour description is header data too: read before anything is decoded, and
     // its size counted in the budget.
     let colours = colour::read(bytes, info.format);
-    check_budget(policy, &info, &colours)?;
-    if let Some(defect) = probed.defect {
-        return Err(defect);
-    }
-    if info.frames > policy.max_frames {
-        return Err(Rejection::too_many_frames(policy.max_frames));
-    }
+    check_facts(policy, &info, &colours, probed.defect)?;
     Ok(Probed {
         upload,
         info,
@@ -347,11 +337,32 @@ fn check_probed(
     info: &SourceInfo,
     colours: &colour::Embedded,
 ) -> Result<(), Rejection> {
+    check_upload(policy, upload)?;
+    check_facts(policy, info, colours, None)
+}
+
+/// What is checked before the bytes are looked at: cancellation, the policy itself,
+/// the upload's size.
+fn check_upload(policy: &Policy, upload: &Upload<'_>) -> Result<(), Rejection> {
     Checks(upload.cancel).check()?;
     policy.validate()?;
-    check_input_bytes(policy, upload.bytes)?;
+    check_input_bytes(policy, upload.bytes)
+}
+
+/// The header facts against the policy, in the order that decides which code a file
+/// with several faults gets: sides, planned memory, then a `defect` the probe found
+/// (a truncation it read past), then the frame count.
+fn check_facts(
+    policy: &Policy,
+    info: &SourceInfo,
+    colours: &colour::Embedded,
+    defect: Option<Rejection>,
+) -> Result<(), Rejection> {
     check_sides(policy, info.width, info.height)?;
     check_budget(policy, info, colours)?;
+    if let Some(defect) = defect {
+        return Err(defect);
+    }
     if info.frames > policy.max_frames {
         return Err(Rejection::too_many_frames(policy.max_frames));
     }

@@ -151,9 +151,27 @@ fn slack(body: Value) -> Response {
 }
 
 fn slack_error(code: &'static str) -> Response {
-    let mut r = slack(json!({"ok": false, "error": code}));
+    slack_error_warned(code, None)
+}
+
+/// `{"ok":false,"error":code}`, with Slack's `warning` when given, marked with its code
+/// for the request log and, for `invalid_auth`, as a failed authentication.
+fn slack_error_warned(code: &'static str, warning: Option<&'static str>) -> Response {
+    let mut r = slack(warned(json!({"ok": false, "error": code}), warning));
     r.extensions_mut().insert(SlackCode(code));
+    if code == "invalid_auth" {
+        r.extensions_mut().insert(AuthFailed);
+    }
     r
+}
+
+/// `body` with Slack's `warning` (and its copy in `response_metadata.warnings`).
+fn warned(mut body: Value, warning: Option<&'static str>) -> Value {
+    if let (Some(w), Some(o)) = (warning, body.as_object_mut()) {
+        o.insert("warning".into(), w.into());
+        o.insert("response_metadata".into(), json!({"warnings": [w]}));
+    }
+    body
 }
 
 fn ratelimited(retry_after: u64) -> Response {
@@ -185,23 +203,9 @@ impl From<object_store::Error> for Fail {
 /// The response to a Slack call, with Slack's `warning` (and its copy in
 /// `response_metadata.warnings`) when the request earned one.
 fn answer(result: Result<Value, Fail>, warning: Option<&'static str>) -> Response {
-    let warned = |mut v: Value| {
-        if let (Some(w), Some(o)) = (warning, v.as_object_mut()) {
-            o.insert("warning".into(), w.into());
-            o.insert("response_metadata".into(), json!({"warnings": [w]}));
-        }
-        v
-    };
     match result {
-        Ok(v) => slack(warned(v)),
-        Err(Fail::Code(code)) => {
-            let mut r = slack(warned(json!({"ok": false, "error": code})));
-            r.extensions_mut().insert(SlackCode(code));
-            if code == "invalid_auth" {
-                r.extensions_mut().insert(AuthFailed);
-            }
-            r
-        }
+        Ok(v) => slack(warned(v, warning)),
+        Err(Fail::Code(code)) => slack_error_warned(code, warning),
         Err(Fail::Response(r)) => *r,
     }
 }
@@ -209,6 +213,24 @@ fn answer(result: Result<Value, Fail>, warning: Option<&'static str>) -> Respons
 // ---------------------------------------------------------------- shared steps
 
 impl App {
+    /// One Slack call: [`begin`](Self::begin) (read the request, authenticate and
+    /// rate-limit its caller for `spec`), then `method` on the arguments and caller,
+    /// then its [`answer`] with the request's warning.
+    async fn call(
+        &self,
+        spec: Spec,
+        request: Request,
+        method: impl AsyncFnOnce(&Args, Caller) -> Result<Value, Fail>,
+    ) -> Response {
+        match self.begin(spec, request).await {
+            Ok((args, caller)) => {
+                let result = method(&args, caller).await;
+                answer(result, args.warning)
+            }
+            Err(fail) => answer(Err(fail), None),
+        }
+    }
+
     fn caller(&self, token: Option<&str>, needs: Needs) -> Result<Caller, Fail> {
         let removed = self.removed.read().unwrap_or_else(|p| p.into_inner());
         let caller = match authenticate(&self.config, |u| removed.contains(u), token, needs) {
@@ -505,12 +527,10 @@ async fn unknown_method(Path(name): Path<String>) -> Response {
 // ---------------------------------------------------------------- users.setPhoto
 
 async fn set_photo(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (args, caller) = match app.begin(WRITE_TIER2, request).await {
-        Ok(begun) => begun,
-        Err(fail) => return answer(Err(fail), None),
-    };
-    let result = set_photo_inner(&app, &args, caller).await;
-    answer(result, args.warning)
+    app.call(WRITE_TIER2, request, async |args, caller| {
+        set_photo_inner(&app, args, caller).await
+    })
+    .await
 }
 
 async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<Value, Fail> {
@@ -648,22 +668,17 @@ fn crop_box(args: &Args) -> Result<Option<CropBox>, Fail> {
 // ---------------------------------------------------------------- users.deletePhoto
 
 async fn delete_photo(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (args, caller) = match app.begin(WRITE_TIER2, request).await {
-        Ok(begun) => begun,
-        Err(fail) => return answer(Err(fail), None),
-    };
-    let result = app.clear_avatar(&caller.user.id, Clear::Photo).await;
-    answer(result.map(|_| json!({"ok": true})), args.warning)
+    app.call(WRITE_TIER2, request, async |_, caller| {
+        app.clear_avatar(&caller.user.id, Clear::Photo).await?;
+        Ok(json!({"ok": true}))
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- users.profile.get
 
 async fn profile_get(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (args, caller) = match app.begin(READ_TIER4, request).await {
-        Ok(begun) => begun,
-        Err(fail) => return answer(Err(fail), None),
-    };
-    let result = async {
+    app.call(READ_TIER4, request, async |args, caller| {
         let id = args.get("user").unwrap_or(&caller.user.id);
         let user = app
             .config
@@ -677,19 +692,14 @@ async fn profile_get(State(app): State<Arc<App>>, request: Request) -> Response 
         fields.insert("display_name".into(), user.name.clone().into());
         fields.extend(app.image_fields(&user.id, &profile));
         Ok(json!({"ok": true, "profile": fields}))
-    }
-    .await;
-    answer(result, args.warning)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- admin.users.remove
 
 async fn users_remove(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (args, caller) = match app.begin(ADMIN_TIER2, request).await {
-        Ok(begun) => begun,
-        Err(fail) => return answer(Err(fail), None),
-    };
-    let result = async {
+    app.call(ADMIN_TIER2, request, async |args, caller| {
         let team = args.get("team_id").ok_or("invalid_arguments")?;
         let target = args.get("user_id").ok_or("invalid_arguments")?;
         if !app.config.teams.iter().any(|t| t.id == team) {
@@ -716,9 +726,8 @@ async fn users_remove(State(app): State<Arc<App>>, request: Request) -> Response
             .unwrap_or_else(|p| p.into_inner())
             .insert(user.id.clone());
         Ok(json!({"ok": true}))
-    }
-    .await;
-    answer(result, args.warning)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- ZITADEL
