@@ -34,30 +34,7 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
     let defect = loop {
         let segment = match segments.read() {
             Ok(segment) => segment,
-            Err(Fault::End(Inside::Segment(marker))) if frame.is_none() => {
-                return Err(Rejection::bad_image(format!(
-                    "JPEG: file ends inside segment 0x{marker:02X}, before the image size"
-                )));
-            }
-            Err(Fault::End(Inside::ScanData)) => {
-                if frame.is_none() {
-                    return Err(Rejection::bad_image(
-                        "JPEG: scan data before any frame header",
-                    ));
-                }
-                break Some(truncated(true, scans + 1));
-            }
-            Err(Fault::End(_)) => break Some(truncated(frame.is_some(), scans)),
-            Err(Fault::NotMarker { at, byte }) => {
-                break Some(Rejection::bad_image(format!(
-                    "JPEG: expected a marker at offset {at}, found byte 0x{byte:02X}"
-                )))
-            }
-            Err(Fault::Length { marker, at, len }) => {
-                break Some(Rejection::bad_image(format!(
-                    "JPEG: segment 0x{marker:02X} at offset {at} has length {len}"
-                )))
-            }
+            Err(fault) => break Some(defect_of(fault, frame.is_some(), scans)?),
         };
         let (marker, body) = (segment.marker, segment.body);
         match marker {
@@ -112,6 +89,28 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         has_alpha: false,
         defect,
     })
+}
+
+/// What a walk `fault` makes of the file, after `scans` scans and with or without a
+/// frame header read: a defect found once the size is known (`Ok`, reported after the
+/// size checks), or a refusal before it (`Err`, reported at once).
+fn defect_of(fault: Fault, has_frame: bool, scans: u32) -> Result<Rejection, Rejection> {
+    match fault {
+        Fault::End(Inside::Segment(marker)) if !has_frame => Err(Rejection::bad_image(format!(
+            "JPEG: file ends inside segment 0x{marker:02X}, before the image size"
+        ))),
+        Fault::End(Inside::ScanData) if !has_frame => Err(Rejection::bad_image(
+            "JPEG: scan data before any frame header",
+        )),
+        Fault::End(Inside::ScanData) => Ok(truncated(true, scans + 1)),
+        Fault::End(_) => Ok(truncated(has_frame, scans)),
+        Fault::NotMarker { at, byte } => Ok(Rejection::bad_image(format!(
+            "JPEG: expected a marker at offset {at}, found byte 0x{byte:02X}"
+        ))),
+        Fault::Length { marker, at, len } => Ok(Rejection::bad_image(format!(
+            "JPEG: segment 0x{marker:02X} at offset {at} has length {len}"
+        ))),
+    }
 }
 
 fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {

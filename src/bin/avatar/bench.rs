@@ -25,27 +25,7 @@ pub struct Bench {
 }
 
 pub fn run(b: &Bench) -> Result<Json, String> {
-    let mut inputs: Vec<(String, Arc<Vec<u8>>)> = std::fs::read_dir(&b.dir)
-        .map_err(|e| format!("cannot read {}: {e}", b.dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let ext = p
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "gif")
-        })
-        .map(|p| {
-            let bytes =
-                std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            Ok((file_name(&p), Arc::new(bytes)))
-        })
-        .collect::<Result<_, String>>()?;
-    inputs.sort_by(|a, b| a.0.cmp(&b.0));
-    if inputs.is_empty() {
-        return Err(format!("no .jpg, .png or .gif files in {}", b.dir));
-    }
+    let inputs = read_inputs(&b.dir)?;
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
             .num_threads(b.threads)
@@ -79,28 +59,8 @@ pub fn run(b: &Bench) -> Result<Json, String> {
         for _ in 0..b.warmup.max(1) {
             outcome = job().map_err(|e| format!("{name}: {e}"))?.1;
         }
-        let start = Instant::now();
-        let mut times: Vec<f64> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..b.in_flight)
-                .map(|_| {
-                    s.spawn(|| {
-                        (0..b.iterations)
-                            .map(|_| job().map(|(ms, _)| ms))
-                            .collect::<Result<Vec<f64>, String>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err("a bench thread panicked".into()))
-                })
-                .collect::<Result<Vec<Vec<f64>>, String>>()
-                .map(|v| v.concat())
-        })
-        .map_err(|e| format!("{name}: {e}"))?;
-        let wall = start.elapsed().as_secs_f64();
+        let (mut times, wall) =
+            timed_in_flight(b.in_flight, b.iterations, &job).map_err(|e| format!("{name}: {e}"))?;
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         let mut fields = vec![
@@ -121,6 +81,66 @@ pub fn run(b: &Bench) -> Result<Json, String> {
         ("results", Json::Arr(results)),
         ("peak_rss_kb", Json::Num(peak_rss_kb())),
     ]))
+}
+
+/// An input file's name and bytes, shared by the threads that run it.
+type Input = (String, Arc<Vec<u8>>);
+
+/// The .jpg, .jpeg, .png and .gif files of `dir` (read whole), by name.
+fn read_inputs(dir: &str) -> Result<Vec<Input>, String> {
+    let mut inputs: Vec<Input> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {dir}: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            matches!(ext.as_str(), "jpg" | "jpeg" | "png" | "gif")
+        })
+        .map(|p| {
+            let bytes =
+                std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            Ok((file_name(&p), Arc::new(bytes)))
+        })
+        .collect::<Result<_, String>>()?;
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    if inputs.is_empty() {
+        return Err(format!("no .jpg, .png or .gif files in {dir}"));
+    }
+    Ok(inputs)
+}
+
+/// Runs `job` `iterations` times on each of `in_flight` threads at once; every job's
+/// milliseconds and the wall-clock seconds of the whole.
+fn timed_in_flight(
+    in_flight: usize,
+    iterations: usize,
+    job: &(impl Fn() -> Result<(f64, Result<usize, String>), String> + Sync),
+) -> Result<(Vec<f64>, f64), String> {
+    let start = Instant::now();
+    let times: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..in_flight)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..iterations)
+                        .map(|_| job().map(|(ms, _)| ms))
+                        .collect::<Result<Vec<f64>, String>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a bench thread panicked".into()))
+            })
+            .collect::<Result<Vec<Vec<f64>>, String>>()
+            .map(|v| v.concat())
+    })?;
+    let wall = start.elapsed().as_secs_f64();
+    Ok((times, wall))
 }
 
 fn file_name(p: &Path) -> String {

@@ -200,28 +200,7 @@ fn sampled_histogram(data: &[u8]) -> [u32; 286] {
 /// block starts on a byte boundary.
 #[inline(always)]
 pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
-    let freq = sampled_histogram(data);
-    // 14 bits at most, so that four literals always fit one 56-bit write.
-    let lit_lengths = huffman::lengths(&freq, 14);
-    let lit_codes = huffman::codes(&lit_lengths);
-    // Each literal/length symbol's code and length in one word: code | length << 16.
-    let lit: Vec<u32> = lit_codes
-        .iter()
-        .zip(&lit_lengths)
-        .map(|(&c, &l)| u32::from(c) | u32::from(l) << 16)
-        .collect();
-    // Two distance codes of one bit each, a complete code: distance 1 (code 0) is the
-    // only one used, and strict inflaters refuse some incomplete codes.
-    let dist_lengths = [1u8, 1];
-
-    let mut w = BitWriter {
-        out,
-        acc: 0,
-        count: 0,
-    };
-    w.put(u32::from(last), 1);
-    w.put(2, 2); // BTYPE 10: dynamic Huffman codes
-    write_code_lengths(&mut w, &lit_lengths, &dist_lengths);
+    let (mut w, lit) = block_header(data, last, out);
 
     // The hot loop keeps the bit accumulator in locals (a closure or method borrowing
     // the writer kept it in memory, at twice the time) and writes into a buffer sized
@@ -322,6 +301,39 @@ pub(super) fn block(data: &[u8], last: bool, out: Vec<u8>) -> Vec<u8> {
     }
     out.truncate(pos);
     (w.acc, w.count, w.out) = (acc, count, out);
+    block_end(w, &lit, last)
+}
+
+/// The block's Huffman code for `data` (from a sampled histogram) and its header
+/// written after `out`: BFINAL (`last`), BTYPE, the code lengths. Returns the writer
+/// and each literal/length symbol's code and length in one word (code | length << 16).
+fn block_header(data: &[u8], last: bool, out: Vec<u8>) -> (BitWriter, Vec<u32>) {
+    let freq = sampled_histogram(data);
+    // 14 bits at most, so that four literals always fit one 56-bit write.
+    let lit_lengths = huffman::lengths(&freq, 14);
+    let lit_codes = huffman::codes(&lit_lengths);
+    let lit: Vec<u32> = lit_codes
+        .iter()
+        .zip(&lit_lengths)
+        .map(|(&c, &l)| u32::from(c) | u32::from(l) << 16)
+        .collect();
+    // Two distance codes of one bit each, a complete code: distance 1 (code 0) is the
+    // only one used, and strict inflaters refuse some incomplete codes.
+    let dist_lengths = [1u8, 1];
+    let mut w = BitWriter {
+        out,
+        acc: 0,
+        count: 0,
+    };
+    w.put(u32::from(last), 1);
+    w.put(2, 2); // BTYPE 10: dynamic Huffman codes
+    write_code_lengths(&mut w, &lit_lengths, &dist_lengths);
+    (w, lit)
+}
+
+/// End of block, then (unless `last`) an empty stored block so the next block starts
+/// on a byte boundary; the bytes written.
+fn block_end(mut w: BitWriter, lit: &[u32], last: bool) -> Vec<u8> {
     w.put(lit[END_OF_BLOCK] & 0xFFFF, lit[END_OF_BLOCK] >> 16);
     if !last {
         w.put(0, 3); // BFINAL 0, BTYPE 00: stored
