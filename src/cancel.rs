@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::{Rejection, RejectionKind};
+use crate::error::{Error, ErrorKind};
 
 /// A handle that stops a job: [`cancel`](Cancel::cancel) it from any thread, or give
 /// it a deadline. Clones share one flag. Attach it with
@@ -15,15 +15,15 @@ use crate::error::{Rejection, RejectionKind};
 /// each rendition's resize and encode, and before each frame of an animation (and
 /// each size of that frame), so it ends within about one rendition's or one frame's
 /// work (a few milliseconds at 1024²) with the `cancelled` rejection
-/// ([`RejectionKind::Cancelled`]). Nothing a cancelled job made is returned.
+/// ([`ErrorKind::Cancelled`]). Nothing a cancelled job made is returned.
 ///
 /// ```
-/// use avatar_engine::{process, Cancel, Policy, RejectionKind, Upload};
+/// use avatar_engine::{process, Cancel, Policy, ErrorKind, Upload};
 /// let bytes = std::fs::read("testdata/photo_landscape_800x600.jpg").unwrap();
 /// let cancel = Cancel::new();
 /// cancel.cancel(); // e.g. from the thread that saw the client go away
 /// let e = process(&Policy::default(), &Upload::new(&bytes).with_cancel(&cancel)).unwrap_err();
-/// assert_eq!(e.kind(), RejectionKind::Cancelled);
+/// assert_eq!(e.kind(), ErrorKind::Cancelled);
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Cancel {
@@ -69,16 +69,16 @@ impl Cancel {
     }
 
     /// `Err(cancelled)`, naming why, once the job should stop.
-    pub(crate) fn check(&self) -> Result<(), Rejection> {
+    pub(crate) fn check(&self) -> Result<(), Error> {
         if self.inner.cancelled.load(Ordering::Relaxed) {
-            return Err(Rejection::new(
-                RejectionKind::Cancelled,
+            return Err(Error::new(
+                ErrorKind::Cancelled,
                 "the job was cancelled by its caller",
             ));
         }
         match self.inner.deadline {
-            Some(d) if Instant::now() >= d => Err(Rejection::new(
-                RejectionKind::Cancelled,
+            Some(d) if Instant::now() >= d => Err(Error::new(
+                ErrorKind::Cancelled,
                 "the job's deadline passed",
             )),
             _ => Ok(()),
@@ -101,7 +101,7 @@ pub(crate) struct Checks<'a>(pub Option<&'a Cancel>);
 
 impl Checks<'_> {
     /// `Err(cancelled)` once the caller wants the job stopped.
-    pub fn check(&self) -> Result<(), Rejection> {
+    pub fn check(&self) -> Result<(), Error> {
         self.0.map_or(Ok(()), Cancel::check)
     }
 }

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::alloc::try_zeroed;
 use crate::colour::ToSrgb;
 use crate::decode::Pixels;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::geometry::Placement;
 use crate::orient::Orientation;
 
@@ -131,7 +131,7 @@ pub(crate) fn compose(
     place: &Placement,
     alpha: bool,
     background: [u8; 3],
-) -> Result<Square, Rejection> {
+) -> Result<Square, Error> {
     compose_converting(src, orientation, place, alpha, background, None)
 }
 
@@ -144,7 +144,7 @@ fn compose_converting(
     alpha: bool,
     background: [u8; 3],
     to_srgb: Option<&ToSrgb>,
-) -> Result<Square, Rejection> {
+) -> Result<Square, Error> {
     let oc = if alpha { 4 } else { 3 };
     let side = place.side as usize;
     let mut data = try_zeroed(side * side * oc, "square canvas")?;
@@ -193,7 +193,7 @@ pub(crate) fn compose_owned(
     alpha: bool,
     background: [u8; 3],
     to_srgb: Option<&ToSrgb>,
-) -> Result<Square, Rejection> {
+) -> Result<Square, Error> {
     let oc = if alpha { 4 } else { 3 };
     let upright = orientation.stored_step() == (1, 0);
     let whole = place.is_whole(src.width, src.height);

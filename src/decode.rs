@@ -9,7 +9,7 @@ mod jpeg;
 mod png;
 
 use crate::colour::Inks;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::probe::SourceInfo;
 use crate::sniff::Format;
 
@@ -54,14 +54,14 @@ pub(crate) fn decode(
     bytes: &[u8],
     info: &SourceInfo,
     inks: Option<&Inks>,
-) -> Result<Pixels, Rejection> {
+) -> Result<Pixels, Error> {
     let pixels = match info.format {
         Format::Jpeg => jpeg::decode(bytes, info, inks)?,
         Format::Png => png::decode(bytes, info)?,
         Format::Gif => gif::decode_first_frame(bytes, info)?,
     };
     if (pixels.width, pixels.height) != (info.stored_width, info.stored_height) {
-        return Err(Rejection::bad_image(format!(
+        return Err(Error::bad_image(format!(
             "{}: decoder produced {}x{} where the header says {}x{}",
             info.format, pixels.width, pixels.height, info.stored_width, info.stored_height
         )));

@@ -1,15 +1,16 @@
-//! The one rejection type: why an upload was refused, as a wire code plus a detail.
+//! The one error type: why a job did not produce renditions (the upload was refused,
+//! the caller cancelled it, or the engine failed), as a wire code plus a detail.
 
 use std::fmt;
 use std::sync::Arc;
 
-/// Whose fault a [`Rejection`] is, and which wire code it travels as.
+/// Whose fault an [`Error`] is, and which wire code it travels as.
 ///
 /// The codes are Slack's `users.setPhoto` error strings, so a server can answer
 /// `{"ok":false,"error":code}` without a translation table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum RejectionKind {
+pub enum ErrorKind {
     /// `bad_image`: not a JPEG, PNG or GIF; corrupt, truncated or unsupported data;
     /// or a declared Content-Type that disagrees with the bytes.
     BadImage,
@@ -34,29 +35,29 @@ pub enum RejectionKind {
     Cancelled,
 }
 
-impl RejectionKind {
+impl ErrorKind {
     /// The wire error string, e.g. `"bad_image"`.
     pub const fn code(self) -> &'static str {
         match self {
-            RejectionKind::BadImage => "bad_image",
-            RejectionKind::TooLarge => "too_large",
-            RejectionKind::TooSmall => "too_small",
-            RejectionKind::TooManyFrames => "too_many_frames",
-            RejectionKind::InvalidArguments => "invalid_arguments",
-            RejectionKind::Internal => "internal_error",
-            RejectionKind::Cancelled => "cancelled",
+            ErrorKind::BadImage => "bad_image",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::TooSmall => "too_small",
+            ErrorKind::TooManyFrames => "too_many_frames",
+            ErrorKind::InvalidArguments => "invalid_arguments",
+            ErrorKind::Internal => "internal_error",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 
     /// Every kind, in declaration order (useful to check that a code is documented).
-    pub const ALL: [RejectionKind; 7] = [
-        RejectionKind::BadImage,
-        RejectionKind::TooLarge,
-        RejectionKind::TooSmall,
-        RejectionKind::TooManyFrames,
-        RejectionKind::InvalidArguments,
-        RejectionKind::Internal,
-        RejectionKind::Cancelled,
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::BadImage,
+        ErrorKind::TooLarge,
+        ErrorKind::TooSmall,
+        ErrorKind::TooManyFrames,
+        ErrorKind::InvalidArguments,
+        ErrorKind::Internal,
+        ErrorKind::Cancelled,
     ];
 }
 
@@ -81,39 +82,41 @@ pub enum Limit {
     Frames,
 }
 
-/// Why an upload was refused.
+/// Why a job produced no renditions: the upload was refused (most kinds), the caller
+/// cancelled it ([`ErrorKind::Cancelled`]), or the engine failed
+/// ([`ErrorKind::Internal`], never the input's fault).
 ///
-/// [`code`](Rejection::code) is the machine-readable wire string; `Display` prints
+/// [`code`](Error::code) is the machine-readable wire string; `Display` prints
 /// `code: detail`, where the detail names the fault in words, for example
 /// `too_large: image is 4000x3000 as displayed; the largest side allowed is 1024`.
-/// [`limit`](Rejection::limit) names the policy limit crossed, if one was, and
+/// [`limit`](Error::limit) names the policy limit crossed, if one was, and
 /// [`source`](std::error::Error::source) is the codec's own error where one caused it.
 ///
 /// # Design
-/// One struct with a small [`RejectionKind`] rather than an enum of payloads: callers
+/// One struct with a small [`ErrorKind`] rather than an enum of payloads: callers
 /// branch on the kind (a handful of wire codes) and the limit, while the detail is
 /// for humans and logs and may be reworded between versions.
 #[derive(Debug, Clone)]
-pub struct Rejection {
-    kind: RejectionKind,
+pub struct Error {
+    kind: ErrorKind,
     limit: Option<Limit>,
     detail: String,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// Equal when kind, limit and detail are (the source is not compared).
-impl PartialEq for Rejection {
+impl PartialEq for Error {
     fn eq(&self, other: &Self) -> bool {
         (self.kind, self.limit, &self.detail) == (other.kind, other.limit, &other.detail)
     }
 }
 
-impl Eq for Rejection {}
+impl Eq for Error {}
 
-impl Rejection {
+impl Error {
     /// A rejection of `kind` with a human-readable `detail`.
-    pub fn new(kind: RejectionKind, detail: impl Into<String>) -> Self {
-        Rejection {
+    pub fn new(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Error {
             kind,
             limit: None,
             detail: detail.into(),
@@ -134,32 +137,32 @@ impl Rejection {
     }
 
     pub(crate) fn bad_image(detail: impl Into<String>) -> Self {
-        Self::new(RejectionKind::BadImage, detail)
+        Self::new(ErrorKind::BadImage, detail)
     }
 
     /// `too_large` for crossing `limit`.
     pub(crate) fn too_large(limit: Limit, detail: impl Into<String>) -> Self {
-        Self::new(RejectionKind::TooLarge, detail).with_limit(limit)
+        Self::new(ErrorKind::TooLarge, detail).with_limit(limit)
     }
 
     pub(crate) fn too_many_frames(max_frames: u32) -> Self {
         Self::new(
-            RejectionKind::TooManyFrames,
+            ErrorKind::TooManyFrames,
             format!("GIF has more than {max_frames} frames"),
         )
         .with_limit(Limit::Frames)
     }
 
     pub(crate) fn invalid_arguments(detail: impl Into<String>) -> Self {
-        Self::new(RejectionKind::InvalidArguments, detail)
+        Self::new(ErrorKind::InvalidArguments, detail)
     }
 
     pub(crate) fn internal(detail: impl Into<String>) -> Self {
-        Self::new(RejectionKind::Internal, detail)
+        Self::new(ErrorKind::Internal, detail)
     }
 
     /// Which kind of fault this is.
-    pub fn kind(&self) -> RejectionKind {
+    pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
@@ -179,16 +182,24 @@ impl Rejection {
     }
 }
 
-impl fmt::Display for Rejection {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code(), self.detail)
     }
 }
 
-impl std::error::Error for Rejection {
+impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
+
+/// The name of [`Error`] before 0.2, when every failure was called a rejection.
+#[deprecated(since = "0.2.0", note = "renamed to `Error`")]
+pub type Rejection = Error;
+
+/// The name of [`ErrorKind`] before 0.2.
+#[deprecated(since = "0.2.0", note = "renamed to `ErrorKind`")]
+pub type RejectionKind = ErrorKind;

@@ -2,7 +2,7 @@
 //!
 //! Pure integer math in `u64`, so crop boxes up to `u32::MAX` cannot overflow.
 
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::upload::CropBox;
 
 /// Which displayed rectangle goes where on a `side`×`side` square.
@@ -48,7 +48,7 @@ impl Placement {
 ///
 /// # Errors
 /// `invalid_arguments` if the crop box is empty or does not lie wholly inside the image.
-pub fn place(width: u32, height: u32, crop: Option<CropBox>) -> Result<Placement, Rejection> {
+pub fn place(width: u32, height: u32, crop: Option<CropBox>) -> Result<Placement, Error> {
     let Some(c) = crop else {
         let side = width.max(height);
         return Ok(Placement {
@@ -62,11 +62,11 @@ pub fn place(width: u32, height: u32, crop: Option<CropBox>) -> Result<Placement
         });
     };
     if c.w == 0 {
-        return Err(Rejection::invalid_arguments("crop_w must be at least 1"));
+        return Err(Error::invalid_arguments("crop_w must be at least 1"));
     }
     let fits = |at: u32, extent: u32| u64::from(at) + u64::from(c.w) <= u64::from(extent);
     if !fits(c.x, width) || !fits(c.y, height) {
-        return Err(Rejection::invalid_arguments(format!(
+        return Err(Error::invalid_arguments(format!(
             "crop box {}x{} at ({}, {}) does not fit inside the {}x{} image as displayed",
             c.w, c.w, c.x, c.y, width, height
         )));

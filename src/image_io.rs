@@ -17,7 +17,7 @@ use image::{DynamicImage, RgbImage, RgbaImage};
 
 use crate::canvas::Square;
 use crate::pipeline::{process_pixels, squares, squares_from_pixels, RawImage, Rendition};
-use crate::{Cancel, CropBox, Policy, Rejection, Upload};
+use crate::{Cancel, CropBox, Error, Policy, Upload};
 
 /// One size of an avatar as pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,14 +44,14 @@ pub struct ImageRendition {
 ///     None,
 /// )?;
 /// assert_eq!(renditions[0].size, 1024);
-/// # Ok::<(), avatar_engine::Rejection>(())
+/// # Ok::<(), avatar_engine::Error>(())
 /// ```
 pub fn process_image(
     policy: &Policy,
     image: &DynamicImage,
     crop: Option<CropBox>,
     cancel: Option<&Cancel>,
-) -> Result<Vec<Rendition>, Rejection> {
+) -> Result<Vec<Rendition>, Error> {
     with_raw(image, |raw| process_pixels(policy, raw, crop, cancel))
 }
 
@@ -73,10 +73,7 @@ pub fn process_image(
 /// assert!(small.image.as_rgb8().is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn render_images(
-    policy: &Policy,
-    upload: &Upload<'_>,
-) -> Result<Vec<ImageRendition>, Rejection> {
+pub fn render_images(policy: &Policy, upload: &Upload<'_>) -> Result<Vec<ImageRendition>, Error> {
     squares(policy, upload).and_then(into_images)
 }
 
@@ -90,15 +87,15 @@ pub fn render_image(
     image: &DynamicImage,
     crop: Option<CropBox>,
     cancel: Option<&Cancel>,
-) -> Result<Vec<ImageRendition>, Rejection> {
+) -> Result<Vec<ImageRendition>, Error> {
     with_raw(image, |raw| squares_from_pixels(policy, raw, crop, cancel)).and_then(into_images)
 }
 
 /// Runs `job` on `image`'s 8-bit RGB or RGBA pixels, converting other layouts first.
 fn with_raw<T>(
     image: &DynamicImage,
-    job: impl FnOnce(&RawImage<'_>) -> Result<T, Rejection>,
-) -> Result<T, Rejection> {
+    job: impl FnOnce(&RawImage<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
     let (width, height) = (image.width(), image.height());
     match image {
         DynamicImage::ImageRgb8(rgb) => job(&RawImage::rgb8(width, height, rgb.as_raw())?),
@@ -115,7 +112,7 @@ fn with_raw<T>(
 }
 
 /// The squares as `image` buffers, moved, not copied.
-fn into_images(squares: Vec<Square>) -> Result<Vec<ImageRendition>, Rejection> {
+fn into_images(squares: Vec<Square>) -> Result<Vec<ImageRendition>, Error> {
     squares
         .into_iter()
         .map(|sq| {
@@ -124,7 +121,7 @@ fn into_images(squares: Vec<Square>) -> Result<Vec<ImageRendition>, Rejection> {
                 4 => RgbaImage::from_raw(side, side, data).map(DynamicImage::ImageRgba8),
                 _ => RgbImage::from_raw(side, side, data).map(DynamicImage::ImageRgb8),
             }
-            .ok_or_else(|| Rejection::internal("a square does not hold side × side pixels"))?;
+            .ok_or_else(|| Error::internal("a square does not hold side × side pixels"))?;
             Ok(ImageRendition { size: side, image })
         })
         .collect()

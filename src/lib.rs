@@ -65,7 +65,8 @@ mod upload;
 struct ReadmeDoctests;
 
 pub use cancel::Cancel;
-pub use error::{Limit, Rejection, RejectionKind};
+#[allow(deprecated)]
+pub use error::{Error, ErrorKind, Limit, Rejection, RejectionKind};
 #[cfg(feature = "image")]
 pub use image_io::{process_image, render_image, render_images, ImageRendition};
 pub use orient::Orientation;

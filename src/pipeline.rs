@@ -8,7 +8,7 @@ use crate::canvas::{compose_owned, Square};
 use crate::colour;
 use crate::decode::{decode, decode_budget, Pixels};
 use crate::encode::encode;
-use crate::error::{Limit, Rejection, RejectionKind};
+use crate::error::{Error, ErrorKind, Limit};
 use crate::geometry::{place, Placement};
 use crate::orient::Orientation;
 use crate::policy::Policy;
@@ -78,7 +78,7 @@ impl Avatar {
 /// pool, encode. A panic inside a codec is caught and returned as `internal_error`.
 ///
 /// # Errors
-/// A [`Rejection`] whose [`code`](Rejection::code) is the Slack wire error.
+/// A [`Error`] whose [`code`](Error::code) is the Slack wire error.
 ///
 /// ```
 /// use avatar_engine::{process, Policy, Upload};
@@ -90,7 +90,7 @@ impl Avatar {
 /// let err = process(&Policy::default(), &Upload::new(b"GIF89a")).unwrap_err();
 /// assert_eq!(err.code(), "bad_image");
 /// ```
-pub fn process(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
+pub fn process(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Error> {
     guarded(|| run(policy, upload))
 }
 
@@ -115,7 +115,7 @@ impl<'a> RawImage<'a> {
     ///
     /// # Errors
     /// `invalid_arguments` if `data` is not `width × height × 3` bytes.
-    pub fn rgb8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Rejection> {
+    pub fn rgb8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Error> {
         Self::new(width, height, 3, data)
     }
 
@@ -123,14 +123,14 @@ impl<'a> RawImage<'a> {
     ///
     /// # Errors
     /// `invalid_arguments` if `data` is not `width × height × 4` bytes.
-    pub fn rgba8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Rejection> {
+    pub fn rgba8(width: u32, height: u32, data: &'a [u8]) -> Result<Self, Error> {
         Self::new(width, height, 4, data)
     }
 
-    fn new(width: u32, height: u32, channels: u8, data: &'a [u8]) -> Result<Self, Rejection> {
+    fn new(width: u32, height: u32, channels: u8, data: &'a [u8]) -> Result<Self, Error> {
         let want = u64::from(width) * u64::from(height) * u64::from(channels);
         if data.len() as u64 != want {
-            return Err(Rejection::invalid_arguments(format!(
+            return Err(Error::invalid_arguments(format!(
                 "{width}x{height} pixels of {channels} bytes are {want} bytes, not {}",
                 data.len()
             )));
@@ -167,7 +167,7 @@ pub fn process_pixels(
     image: &RawImage<'_>,
     crop: Option<crate::CropBox>,
     cancel: Option<&crate::Cancel>,
-) -> Result<Vec<Rendition>, Rejection> {
+) -> Result<Vec<Rendition>, Error> {
     guarded(|| {
         let checks = Checks(cancel);
         let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
@@ -189,7 +189,7 @@ pub(crate) fn squares_from_pixels(
     image: &RawImage<'_>,
     crop: Option<crate::CropBox>,
     cancel: Option<&crate::Cancel>,
-) -> Result<Vec<Square>, Rejection> {
+) -> Result<Vec<Square>, Error> {
     guarded(|| {
         let checks = Checks(cancel);
         let (pixels, placement) = take_pixels(policy, image, crop, checks)?;
@@ -209,7 +209,7 @@ fn take_pixels(
     image: &RawImage<'_>,
     crop: Option<crate::CropBox>,
     checks: Checks,
-) -> Result<(Pixels, Placement), Rejection> {
+) -> Result<(Pixels, Placement), Error> {
     checks.check()?;
     policy.validate()?;
     check_sides(policy, image.width, image.height)?;
@@ -233,7 +233,7 @@ fn take_pixels(
 }
 
 /// Runs `job`, turning a panic inside it (a codec's) into `internal_error`.
-fn guarded<T>(job: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection> {
+fn guarded<T>(job: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     match catch_unwind(AssertUnwindSafe(job)) {
         Ok(result) => result,
         Err(panic) => {
@@ -242,7 +242,7 @@ fn guarded<T>(job: impl FnOnce() -> Result<T, Rejection>) -> Result<T, Rejection
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(Rejection::internal(format!("the engine panicked: {what}")))
+            Err(Error::internal(format!("the engine panicked: {what}")))
         }
     }
 }
@@ -289,7 +289,7 @@ impl<'a> Probed<'a> {
 /// let avatar = process_probed(&policy, &probed).unwrap();
 /// assert!(avatar.rendition(800).is_some());
 /// ```
-pub fn probe_upload<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Rejection> {
+pub fn probe_upload<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Error> {
     guarded(|| probe_checked(policy, upload))
 }
 
@@ -300,20 +300,20 @@ pub fn probe_upload<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a
 ///
 /// # Errors
 /// As [`process`].
-pub fn process_probed(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
+pub fn process_probed(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Error> {
     guarded(|| {
         check_probed(policy, &probed.upload, &probed.info, &probed.colours)?;
         render(policy, probed)
     })
 }
 
-fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Rejection> {
+fn run(policy: &Policy, upload: &Upload<'_>) -> Result<Avatar, Error> {
     let probed = probe_checked(policy, *upload)?;
     render(policy, &probed)
 }
 
 /// [`probe_upload`], unguarded.
-fn probe_checked<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Rejection> {
+fn probe_checked<'a>(policy: &Policy, upload: Upload<'a>) -> Result<Probed<'a>, Error> {
     check_upload(policy, &upload)?;
     let bytes = upload.bytes;
     check_content_type(sniff(bytes)?, upload.content_type)?;
@@ -336,14 +336,14 @@ fn check_probed(
     upload: &Upload<'_>,
     info: &SourceInfo,
     colours: &colour::Embedded,
-) -> Result<(), Rejection> {
+) -> Result<(), Error> {
     check_upload(policy, upload)?;
     check_facts(policy, info, colours, None)
 }
 
 /// What is checked before the bytes are looked at: cancellation, the policy itself,
 /// the upload's size.
-fn check_upload(policy: &Policy, upload: &Upload<'_>) -> Result<(), Rejection> {
+fn check_upload(policy: &Policy, upload: &Upload<'_>) -> Result<(), Error> {
     Checks(upload.cancel).check()?;
     policy.validate()?;
     check_input_bytes(policy, upload.bytes)
@@ -356,22 +356,22 @@ fn check_facts(
     policy: &Policy,
     info: &SourceInfo,
     colours: &colour::Embedded,
-    defect: Option<Rejection>,
-) -> Result<(), Rejection> {
+    defect: Option<Error>,
+) -> Result<(), Error> {
     check_sides(policy, info.width, info.height)?;
     check_budget(policy, info, colours)?;
     if let Some(defect) = defect {
         return Err(defect);
     }
     if info.frames > policy.max_frames {
-        return Err(Rejection::too_many_frames(policy.max_frames));
+        return Err(Error::too_many_frames(policy.max_frames));
     }
     Ok(())
 }
 
-fn check_input_bytes(policy: &Policy, bytes: &[u8]) -> Result<(), Rejection> {
+fn check_input_bytes(policy: &Policy, bytes: &[u8]) -> Result<(), Error> {
     if bytes.len() > policy.max_input_bytes {
-        return Err(Rejection::too_large(
+        return Err(Error::too_large(
             Limit::InputBytes,
             format!(
                 "upload is {} bytes; the limit is {}",
@@ -384,7 +384,7 @@ fn check_input_bytes(policy: &Policy, bytes: &[u8]) -> Result<(), Rejection> {
 }
 
 /// Everything after the header checks: placement, decode, render.
-fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Rejection> {
+fn render(policy: &Policy, probed: &Probed<'_>) -> Result<Avatar, Error> {
     let (upload, info, colours) = (&probed.upload, probed.info, &probed.colours);
     let (bytes, checks) = (upload.bytes, Checks(upload.cancel));
     let placement = place(info.width, info.height, upload.crop)?;
@@ -449,7 +449,7 @@ impl Decoded {
         orientation: Orientation,
         placement: &Placement,
         background: [u8; 3],
-    ) -> Result<(Square, bool), Rejection> {
+    ) -> Result<(Square, bool), Error> {
         let alpha = self.pixels.has_transparency();
         // Moves the decoded buffer when it already is the square; copies otherwise.
         let square = compose_owned(
@@ -473,8 +473,8 @@ impl Decoded {
         placement: &Placement,
         policy: &Policy,
         checks: Checks,
-        finish: impl Fn(&Square) -> Result<T, Rejection> + Sync,
-    ) -> Result<(Vec<Result<T, Rejection>>, bool), Rejection> {
+        finish: impl Fn(&Square) -> Result<T, Error> + Sync,
+    ) -> Result<(Vec<Result<T, Error>>, bool), Error> {
         let (square, alpha) = self.compose(orientation, placement, policy.background)?;
         checks.check()?;
         let results = render_all(&square, &policy.sizes, policy.filter, checks, |r| {
@@ -491,7 +491,7 @@ fn decode_still(
     info: &SourceInfo,
     colours: &colour::Embedded,
     checks: Checks,
-) -> Result<Decoded, Rejection> {
+) -> Result<Decoded, Error> {
     checks.check()?;
     let inks = colour::inks(colours);
     let pixels = decode(bytes, info, inks.as_ref())?;
@@ -509,7 +509,7 @@ fn decode_still(
 /// `policy.sizes`: RGBA if any pixel of the source is transparent, RGB otherwise. An
 /// animated GIF gives its first frame. For callers who want pixels, not files.
 #[cfg_attr(not(feature = "image"), allow(dead_code))]
-pub(crate) fn squares(policy: &Policy, upload: &Upload<'_>) -> Result<Vec<Square>, Rejection> {
+pub(crate) fn squares(policy: &Policy, upload: &Upload<'_>) -> Result<Vec<Square>, Error> {
     guarded(|| {
         let probed = probe_checked(policy, *upload)?;
         let (info, checks) = (probed.info, Checks(upload.cancel));
@@ -526,7 +526,7 @@ fn squares_of(
     placement: &Placement,
     policy: &Policy,
     checks: Checks,
-) -> Result<Vec<Square>, Rejection> {
+) -> Result<Vec<Square>, Error> {
     let (squares, _) =
         decoded.render_each(orientation, placement, policy, checks, |r| Ok(r.clone()))?;
     squares.into_iter().collect()
@@ -541,7 +541,7 @@ fn render_still(
     placement: &Placement,
     policy: &Policy,
     checks: Checks,
-) -> Result<Vec<Rendition>, Rejection> {
+) -> Result<Vec<Rendition>, Error> {
     let decoded = decode_still(bytes, info, colours, checks)?;
     // The source may stand in for the rendition of its own size, unless its colours
     // have to be converted.
@@ -568,7 +568,7 @@ fn render_pixels(
     policy: &Policy,
     checks: Checks,
     original: Option<(u32, Vec<u8>)>,
-) -> Result<Vec<Rendition>, Rejection> {
+) -> Result<Vec<Rendition>, Error> {
     let format = |alpha| if alpha { Format::Png } else { Format::Jpeg };
     let (encoded, alpha) =
         decoded.render_each(
@@ -589,7 +589,7 @@ fn render_pixels(
         .map(|(&size, bytes)| {
             let bytes = bytes?;
             if bytes.len() > policy.max_output_bytes {
-                return Err(Rejection::too_large(
+                return Err(Error::too_large(
                     Limit::OutputBytes,
                     format!(
                         "the {size}x{size} rendition is {} bytes; the most one rendition may \
@@ -628,9 +628,9 @@ fn passthrough(
 }
 
 /// The sides `w`×`h` (as displayed) against the policy's smallest and largest.
-fn check_sides(policy: &Policy, w: u32, h: u32) -> Result<(), Rejection> {
+fn check_sides(policy: &Policy, w: u32, h: u32) -> Result<(), Error> {
     if w.max(h) > policy.max_side {
-        return Err(Rejection::too_large(
+        return Err(Error::too_large(
             Limit::Side,
             format!(
                 "image is {w}x{h} as displayed; the largest side allowed is {}",
@@ -639,8 +639,8 @@ fn check_sides(policy: &Policy, w: u32, h: u32) -> Result<(), Rejection> {
         ));
     }
     if w.min(h) < policy.min_side {
-        return Err(Rejection::new(
-            RejectionKind::TooSmall,
+        return Err(Error::new(
+            ErrorKind::TooSmall,
             format!(
                 "image is {w}x{h} as displayed; the smallest side allowed is {}",
                 policy.min_side
@@ -687,14 +687,14 @@ fn check_budget(
     policy: &Policy,
     info: &SourceInfo,
     colours: &colour::Embedded,
-) -> Result<(), Rejection> {
+) -> Result<(), Error> {
     within_budget(policy, planned_bytes(policy, info, colours))
 }
 
 /// `too_large` (memory) when `need` bytes exceed the policy's `max_alloc`.
-fn within_budget(policy: &Policy, need: u64) -> Result<(), Rejection> {
+fn within_budget(policy: &Policy, need: u64) -> Result<(), Error> {
     if need > policy.max_alloc {
-        return Err(Rejection::too_large(
+        return Err(Error::too_large(
             Limit::Memory,
             format!(
                 "the job would need about {} MiB; the budget (max_alloc) is {} MiB",

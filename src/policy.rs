@@ -1,6 +1,6 @@
 //! What the engine accepts and produces: one data type with Slack-compatible defaults.
 
-use crate::error::Rejection;
+use crate::error::Error;
 
 /// The resampling filter used to make every rendition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -116,35 +116,35 @@ impl Policy {
     ///
     /// # Errors
     /// `invalid_arguments`, naming the field.
-    pub fn validate(&self) -> Result<(), Rejection> {
+    pub fn validate(&self) -> Result<(), Error> {
         if self.min_side == 0 || self.min_side > self.max_side {
-            return Err(Rejection::invalid_arguments(format!(
+            return Err(Error::invalid_arguments(format!(
                 "policy: min_side {} must be at least 1 and at most max_side {}",
                 self.min_side, self.max_side
             )));
         }
         if self.sizes.is_empty() {
-            return Err(Rejection::invalid_arguments("policy: sizes is empty"));
+            return Err(Error::invalid_arguments("policy: sizes is empty"));
         }
         for (i, &s) in self.sizes.iter().enumerate() {
             if s == 0 || s > MAX_RENDITION_SIDE {
-                return Err(Rejection::invalid_arguments(format!(
+                return Err(Error::invalid_arguments(format!(
                     "policy: size {s} is outside 1..={MAX_RENDITION_SIDE}"
                 )));
             }
             if self.sizes[..i].contains(&s) {
-                return Err(Rejection::invalid_arguments(format!(
+                return Err(Error::invalid_arguments(format!(
                     "policy: size {s} is listed twice"
                 )));
             }
         }
         if self.max_output_bytes == 0 {
-            return Err(Rejection::invalid_arguments(
+            return Err(Error::invalid_arguments(
                 "policy: max_output_bytes must be at least 1",
             ));
         }
         if !(1..=100).contains(&self.jpeg_quality) {
-            return Err(Rejection::invalid_arguments(format!(
+            return Err(Error::invalid_arguments(format!(
                 "policy: jpeg_quality {} is outside 1..=100",
                 self.jpeg_quality
             )));

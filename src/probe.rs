@@ -6,7 +6,7 @@ pub(crate) mod jpeg;
 pub(crate) mod jpeg_segments;
 pub(crate) mod png;
 
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::orient::Orientation;
 use crate::sniff::{sniff, Format};
 
@@ -52,7 +52,7 @@ pub struct SourceInfo {
 /// let info = avatar_engine::probe(&bytes).unwrap();
 /// assert_eq!((info.width, info.height, info.frames), (800, 600, 1));
 /// ```
-pub fn probe(bytes: &[u8]) -> Result<SourceInfo, Rejection> {
+pub fn probe(bytes: &[u8]) -> Result<SourceInfo, Error> {
     let probed = probe_capped(bytes, u32::MAX)?;
     match probed.defect {
         Some(defect) => Err(defect),
@@ -66,11 +66,11 @@ pub fn probe(bytes: &[u8]) -> Result<SourceInfo, Rejection> {
 #[derive(Debug)]
 pub(crate) struct Probed {
     pub info: SourceInfo,
-    pub defect: Option<Rejection>,
+    pub defect: Option<Error>,
 }
 
 /// [`probe`], counting GIF frames only up to `frame_cap + 1`.
-pub(crate) fn probe_capped(bytes: &[u8], frame_cap: u32) -> Result<Probed, Rejection> {
+pub(crate) fn probe_capped(bytes: &[u8], frame_cap: u32) -> Result<Probed, Error> {
     let format = sniff(bytes)?;
     let raw = match format {
         Format::Jpeg => jpeg::probe(bytes)?,
@@ -78,7 +78,7 @@ pub(crate) fn probe_capped(bytes: &[u8], frame_cap: u32) -> Result<Probed, Rejec
         Format::Gif => gif::probe(bytes, frame_cap)?,
     };
     if raw.width == 0 || raw.height == 0 {
-        return Err(Rejection::bad_image(format!(
+        return Err(Error::bad_image(format!(
             "{format} header declares an empty image ({}x{})",
             raw.width, raw.height
         )));
@@ -107,5 +107,5 @@ struct RawHeader {
     frames: u32,
     orientation: Orientation,
     has_alpha: bool,
-    defect: Option<Rejection>,
+    defect: Option<Error>,
 }

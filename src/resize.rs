@@ -20,7 +20,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use crate::alloc::try_zeroed;
 use crate::cancel::Checks;
 use crate::canvas::{Rect, Square};
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::policy::Filter;
 
 /// A child is resized from a parent only when the parent is at least this many times
@@ -65,10 +65,10 @@ pub(crate) fn render_all<T, F>(
     filter: Filter,
     checks: Checks,
     finish: F,
-) -> Vec<Result<T, Rejection>>
+) -> Vec<Result<T, Error>>
 where
     T: Send,
-    F: Fn(&Square) -> Result<T, Rejection> + Sync,
+    F: Fn(&Square) -> Result<T, Error> + Sync,
 {
     let depth = if square.channels == 4 {
         MAX_DEPTH_ALPHA
@@ -76,7 +76,7 @@ where
         MAX_DEPTH_OPAQUE
     };
     let parents = plan(sizes, square.side, depth);
-    let results: Vec<Mutex<Option<Result<T, Rejection>>>> =
+    let results: Vec<Mutex<Option<Result<T, Error>>>> =
         sizes.iter().map(|_| Mutex::new(None)).collect();
     let job = Job {
         sizes,
@@ -97,7 +97,7 @@ where
         .map(|m| {
             m.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Err(Rejection::internal("a rendition task did not finish")))
+                .unwrap_or_else(|| Err(Error::internal("a rendition task did not finish")))
         })
         .collect()
 }
@@ -109,7 +109,7 @@ struct Job<'a, T, F> {
     /// Checked before each resize: a cancelled job starts no more of them.
     checks: Checks<'a>,
     finish: &'a F,
-    results: &'a [Mutex<Option<Result<T, Rejection>>>],
+    results: &'a [Mutex<Option<Result<T, Error>>>],
 }
 
 /// The pixels a task resizes from and hands on: the square itself (borrowed, never
@@ -133,7 +133,7 @@ impl Source<'_> {
 impl<T, F> Job<'_, T, F>
 where
     T: Send,
-    F: Fn(&Square) -> Result<T, Rejection> + Sync,
+    F: Fn(&Square) -> Result<T, Error> + Sync,
 {
     fn run<'s>(&'s self, s: &rayon::Scope<'s>, i: usize, src: Source<'s>) {
         let img = if let Err(e) = self.checks.check() {
@@ -162,13 +162,13 @@ where
         self.store(i, result);
     }
 
-    fn store(&self, i: usize, r: Result<T, Rejection>) {
+    fn store(&self, i: usize, r: Result<T, Error>) {
         *self.results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
     }
 }
 
 /// `src` resized to `side`×`side` (a copy when the sizes are equal).
-pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, Rejection> {
+pub(crate) fn resize(src: &Square, side: u32, filter: Filter) -> Result<Square, Error> {
     let mut data = try_zeroed(side as usize * side as usize * src.channels, "rendition")?;
     resize_into(&mut Resizer::new(), src, side, &mut data, filter)?;
     Ok(Square {
@@ -192,7 +192,7 @@ pub(crate) fn resize_into(
     side: u32,
     dst: &mut [u8],
     filter: Filter,
-) -> Result<(), Rejection> {
+) -> Result<(), Error> {
     if side == src.side {
         dst.copy_from_slice(&src.data);
         return Ok(());
@@ -204,7 +204,7 @@ pub(crate) fn resize_into(
     } else {
         PixelType::U8x3
     };
-    let internal = |e: &dyn std::fmt::Display| Rejection::internal(format!("resize: {e}"));
+    let internal = |e: &dyn std::fmt::Display| Error::internal(format!("resize: {e}"));
     let from =
         ImageRef::new(src.side, src.side, &src.data, pixel_type).map_err(|e| internal(&e))?;
     let mut to = Image::from_slice_u8(side, side, dst, pixel_type).map_err(|e| internal(&e))?;

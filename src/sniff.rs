@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::error::Rejection;
+use crate::error::Error;
 
 /// An image container format the engine reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,7 +72,7 @@ const PNG_SIGNATURE: &[u8; 8] = b"\x89PNG\r\n\x1a\n";
 /// # Errors
 /// `bad_image` for anything but JPEG (`FF D8 FF`), PNG (the 8-byte signature) or GIF
 /// (`GIF87a`/`GIF89a`), naming what was seen where it is recognisable.
-pub fn sniff(bytes: &[u8]) -> Result<Format, Rejection> {
+pub fn sniff(bytes: &[u8]) -> Result<Format, Error> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         Ok(Format::Jpeg)
     } else if bytes.starts_with(PNG_SIGNATURE) {
@@ -80,7 +80,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Rejection> {
     } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
         Ok(Format::Gif)
     } else {
-        Err(Rejection::bad_image(format!(
+        Err(Error::bad_image(format!(
             "not a JPEG, PNG or GIF ({})",
             describe_unknown(bytes)
         )))
@@ -91,9 +91,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Rejection> {
 ///
 /// # Errors
 /// `bad_image` when a type is declared and does not name `format`.
-pub fn check_content_type(format: Format, declared: Option<&str>) -> Result<(), Rejection> {
+pub fn check_content_type(format: Format, declared: Option<&str>) -> Result<(), Error> {
     match declared {
-        Some(d) if !format.matches_mime(d) => Err(Rejection::bad_image(format!(
+        Some(d) if !format.matches_mime(d) => Err(Error::bad_image(format!(
             "declared Content-Type {:?} does not match the data, which is {}",
             d.chars().take(64).collect::<String>(),
             format.mime()

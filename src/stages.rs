@@ -4,7 +4,7 @@
 //! [`process`](crate::process) is the API. Each function is the stage the pipeline runs, with nothing added, so a
 //! bench of it measures what a job spends there.
 
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::policy::{Filter, Policy};
 use crate::probe::SourceInfo;
 use crate::sniff::Format;
@@ -19,7 +19,7 @@ pub use crate::decode::Pixels;
 /// # Errors
 /// Whatever [`process`](crate::process) would reject the upload with before decoding,
 /// or the decoder's `bad_image`.
-pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Rejection> {
+pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Error> {
     let info = crate::probe::probe(bytes)?;
     let inks = crate::colour::inks(&crate::colour::read(bytes, info.format));
     let pixels = crate::decode::decode(bytes, &info, inks.as_ref())?;
@@ -50,7 +50,7 @@ pub fn compose(
     info: &SourceInfo,
     crop: Option<CropBox>,
     policy: &Policy,
-) -> Result<Square, Rejection> {
+) -> Result<Square, Error> {
     let placement = crate::geometry::place(info.width, info.height, crop)?;
     let alpha = pixels.has_transparency();
     crate::canvas::compose(
@@ -69,10 +69,10 @@ pub fn resize_all<T, F>(
     sizes: &[u32],
     filter: Filter,
     each: F,
-) -> Vec<Result<T, Rejection>>
+) -> Vec<Result<T, Error>>
 where
     T: Send,
-    F: Fn(&Square) -> Result<T, Rejection> + Sync,
+    F: Fn(&Square) -> Result<T, Error> + Sync,
 {
     crate::resize::render_all(square, sizes, filter, crate::cancel::Checks(None), each)
 }
@@ -81,7 +81,7 @@ where
 ///
 /// # Errors
 /// `internal_error` if the encoder fails, or for [`Format::Gif`].
-pub fn encode(square: &Square, format: Format, jpeg_quality: u8) -> Result<Vec<u8>, Rejection> {
+pub fn encode(square: &Square, format: Format, jpeg_quality: u8) -> Result<Vec<u8>, Error> {
     crate::encode::encode(square, format, jpeg_quality)
 }
 

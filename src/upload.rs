@@ -1,7 +1,7 @@
 //! What a caller hands the engine: the bytes, the declared type, an optional crop box.
 
 use crate::cancel::Cancel;
-use crate::error::Rejection;
+use crate::error::Error;
 
 /// A square crop box in the coordinates of the image *as displayed* (after EXIF
 /// orientation): the `w`×`w` square whose top-left corner is at (`x`, `y`).
@@ -41,11 +41,11 @@ impl CropBox {
         x: Option<u32>,
         y: Option<u32>,
         w: Option<u32>,
-    ) -> Result<Option<CropBox>, Rejection> {
+    ) -> Result<Option<CropBox>, Error> {
         match (x, y, w) {
             (None, None, None) => Ok(None),
             (Some(x), Some(y), Some(w)) => Ok(Some(CropBox::new(x, y, w))),
-            _ => Err(Rejection::invalid_arguments(
+            _ => Err(Error::invalid_arguments(
                 "crop_x, crop_y and crop_w must be given all together or not at all",
             )),
         }

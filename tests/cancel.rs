@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use avatar_engine::{process, Cancel, Policy, RejectionKind, Upload};
+use avatar_engine::{process, Cancel, ErrorKind, Policy, Upload};
 
 use crate::support::{fixture, generate, policy_with};
 
@@ -16,7 +16,7 @@ fn run(
     bytes: &[u8],
     cancel: &Cancel,
     after: Option<Duration>,
-) -> (Result<(), RejectionKind>, Duration) {
+) -> (Result<(), ErrorKind>, Duration) {
     let start = Instant::now();
     std::thread::scope(|s| {
         if let Some(after) = after {
@@ -43,7 +43,7 @@ fn a_cancelled_animation_stops_within_a_frame() {
     assert_eq!(whole, Ok(()));
     let after = took / 4;
     let (cut, late) = run(&Policy::default(), &gif, &Cancel::new(), Some(after));
-    assert_eq!(cut, Err(RejectionKind::Cancelled));
+    assert_eq!(cut, Err(ErrorKind::Cancelled));
     eprintln!("animation: whole job {took:?}, returned {late:?} after the cancel");
     // One frame of every size is about a twenty-fourth of the job.
     assert!(
@@ -61,7 +61,7 @@ fn a_deadline_stops_a_still_job_between_renditions() {
     assert_eq!(whole, Ok(()));
     let deadline = took / 4;
     let (cut, late) = run(&policy, &photo, &Cancel::with_timeout(deadline), None);
-    assert_eq!(cut, Err(RejectionKind::Cancelled));
+    assert_eq!(cut, Err(ErrorKind::Cancelled));
     let overshoot = late.saturating_sub(deadline);
     eprintln!("still: whole job {took:?}, deadline {deadline:?}, overshoot {overshoot:?}");
     // Past the deadline: at most the renditions already in flight (16 in all).
@@ -87,10 +87,7 @@ fn a_handle_that_never_fires_changes_nothing() {
     let gone = Cancel::new();
     gone.cancel();
     let e = process(&Policy::default(), &Upload::new(&photo).with_cancel(&gone)).unwrap_err();
-    assert_eq!(
-        (e.code(), e.kind()),
-        ("cancelled", RejectionKind::Cancelled)
-    );
+    assert_eq!((e.code(), e.kind()), ("cancelled", ErrorKind::Cancelled));
     assert!(gone.is_cancelled() && gone.clone() == gone);
     let passed = Cancel::with_deadline(Instant::now());
     let e = process(

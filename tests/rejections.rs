@@ -198,7 +198,7 @@ fn a_palette_that_is_not_whole_entries_is_bad_image() {
     }
 }
 
-/// Each policy limit crossed is named by [`Rejection::limit`] under its Slack code, so
+/// Each policy limit crossed is named by [`Error::limit`] under its Slack code, so
 /// a server can tell bytes (413) from sides without reading the detail; shape faults
 /// name no limit.
 #[test]
@@ -270,4 +270,14 @@ fn codec_errors_are_the_source() {
         e.to_string().contains(&source.to_string()),
         "{e} / {source}"
     );
+}
+
+/// The names before 0.2 still compile and mean the same types.
+#[test]
+#[allow(deprecated)]
+fn the_old_names_are_aliases() {
+    let e: avatar_engine::Rejection =
+        process(&Policy::default(), &Upload::new(b"nope")).unwrap_err();
+    assert_eq!(e.kind(), avatar_engine::RejectionKind::BadImage);
+    assert_eq!(e.code(), "bad_image");
 }

@@ -19,7 +19,7 @@ use crate::cancel::Checks;
 use crate::canvas::compose;
 use crate::decode::gif::GifFrames;
 use crate::decode::Pixels;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::geometry::Placement;
 use crate::orient::Orientation;
 use crate::policy::Filter;
@@ -42,7 +42,7 @@ pub(crate) fn render_animated(
     placement: &Placement,
     policy: &Policy,
     checks: Checks,
-) -> Result<Vec<(Vec<u8>, u32)>, Rejection> {
+) -> Result<Vec<(Vec<u8>, u32)>, Error> {
     let mut frames = GifFrames::new(bytes, info)?;
     let repeat = frames.repeat();
     let mut sizes: Vec<SizeJob> = policy
@@ -60,7 +60,7 @@ pub(crate) fn render_animated(
         checks.check()?;
         count += 1;
         if count > policy.max_frames {
-            return Err(Rejection::too_many_frames(policy.max_frames));
+            return Err(Error::too_many_frames(policy.max_frames));
         }
         let screen = Pixels {
             width: frames.width,
@@ -87,7 +87,7 @@ pub(crate) fn render_animated(
                 };
                 job.push(&square, p, timing.delay, filter)
             })
-            .collect::<Result<(), Rejection>>()?;
+            .collect::<Result<(), Error>>()?;
         palette = Some(shared);
     }
     sizes
@@ -108,7 +108,7 @@ struct SizeJob {
 }
 
 impl SizeJob {
-    fn new(side: u32, repeat: gif::Repeat, max_bytes: usize) -> Result<Self, Rejection> {
+    fn new(side: u32, repeat: gif::Repeat, max_bytes: usize) -> Result<Self, Error> {
         let n = side as usize * side as usize;
         Ok(SizeJob {
             side,
@@ -126,7 +126,7 @@ impl SizeJob {
         palette: &Palette,
         delay: u16,
         filter: Filter,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Error> {
         resize_into(&mut self.resizer, square, self.side, &mut self.rgba, filter)?;
         let mapper = match self.mapper.take() {
             Some(m) if m.serves(palette) => m,
@@ -138,7 +138,7 @@ impl SizeJob {
         self.out.push(&self.indices, palette, delay)
     }
 
-    fn finish(self) -> Result<Vec<u8>, Rejection> {
+    fn finish(self) -> Result<Vec<u8>, Error> {
         self.out.finish()
     }
 }

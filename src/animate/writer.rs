@@ -12,7 +12,7 @@ use gif::{DisposalMethod, Encoder, Frame, Repeat};
 
 use super::palette::Palette;
 use crate::alloc::{try_filled, try_with_capacity, try_zeroed};
-use crate::error::{Limit, Rejection};
+use crate::error::{Error, Limit};
 
 /// A rectangle in output pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +95,8 @@ pub(crate) struct AnimatedGif {
     spare: Vec<u8>,
 }
 
-fn fail(e: gif::EncodingError) -> Rejection {
-    Rejection::internal(format!("GIF encoder: {e}")).with_source(e)
+fn fail(e: gif::EncodingError) -> Error {
+    Error::internal(format!("GIF encoder: {e}")).with_source(e)
 }
 
 /// Packed colours of a palette's 256 indices; unused and transparent ones are 0.
@@ -140,9 +140,9 @@ fn keep_near_pixels(shown: &mut Plane, base: &Plane) {
 impl AnimatedGif {
     /// A writer for `side`² frames that refuses (`too_large`) to grow past
     /// `max_bytes`.
-    pub fn new(side: u32, repeat: Repeat, max_bytes: usize) -> Result<Self, Rejection> {
+    pub fn new(side: u32, repeat: Repeat, max_bytes: usize) -> Result<Self, Error> {
         let s = u16::try_from(side)
-            .map_err(|_| Rejection::internal(format!("GIF side {side} exceeds 65535")))?;
+            .map_err(|_| Error::internal(format!("GIF side {side} exceeds 65535")))?;
         let n = usize::from(s) * usize::from(s);
         Ok(AnimatedGif {
             side: side as usize,
@@ -156,7 +156,7 @@ impl AnimatedGif {
     }
 
     /// Adds the next frame: palette indices for every output pixel.
-    pub fn push(&mut self, indices: &[u8], palette: &Palette, delay: u16) -> Result<(), Rejection> {
+    pub fn push(&mut self, indices: &[u8], palette: &Palette, delay: u16) -> Result<(), Error> {
         let n = self.side * self.side;
         let t = palette.transparent();
         let mut own = std::mem::take(&mut self.spare);
@@ -217,7 +217,7 @@ impl AnimatedGif {
         Ok(())
     }
 
-    fn write(&mut self, p: &Pending, dispose: DisposalMethod) -> Result<(), Rejection> {
+    fn write(&mut self, p: &Pending, dispose: DisposalMethod) -> Result<(), Error> {
         let r = p.rect;
         let mut buffer = try_with_capacity((r.x1 - r.x0) * (r.y1 - r.y0), "animation frame")?;
         for y in r.y0..r.y1 {
@@ -238,7 +238,7 @@ impl AnimatedGif {
             self.encoder = Some((encoder, p.table.clone()));
         }
         let Some((encoder, global)) = self.encoder.as_mut() else {
-            return Err(Rejection::internal("GIF encoder missing"));
+            return Err(Error::internal("GIF encoder missing"));
         };
         let frame = Frame {
             left: r.x0 as u16,
@@ -256,7 +256,7 @@ impl AnimatedGif {
         self.written += 1;
         let len = encoder.get_ref().len();
         if len > self.max_bytes {
-            return Err(Rejection::too_large(
+            return Err(Error::too_large(
                 Limit::OutputBytes,
                 format!(
                     "the {side}x{side} animated rendition passed {len} bytes at frame {n}; \
@@ -271,13 +271,13 @@ impl AnimatedGif {
     }
 
     /// Writes the last frame and the trailer.
-    pub fn finish(mut self) -> Result<Vec<u8>, Rejection> {
+    pub fn finish(mut self) -> Result<Vec<u8>, Error> {
         if let Some(p) = self.pending.take() {
             self.write(&p, DisposalMethod::Keep)?;
         }
         match self.encoder {
             Some((encoder, _)) => encoder.into_inner().map_err(fail),
-            None => Err(Rejection::internal("animated GIF without frames")),
+            None => Err(Error::internal("animated GIF without frames")),
         }
     }
 }

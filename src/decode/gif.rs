@@ -8,14 +8,14 @@ use gif::DisposalMethod;
 
 use super::{decode_budget, Pixels};
 use crate::alloc::try_zeroed;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::probe::SourceInfo;
 
-pub(super) fn decode_first_frame(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
+pub(super) fn decode_first_frame(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Error> {
     let mut frames = GifFrames::new(bytes, info)?;
     frames
         .next_frame()?
-        .ok_or_else(|| Rejection::bad_image("GIF: no frames"))?;
+        .ok_or_else(|| Error::bad_image("GIF: no frames"))?;
     Ok(Pixels {
         width: frames.width,
         height: frames.height,
@@ -55,7 +55,7 @@ pub(crate) struct GifFrames<'a> {
 }
 
 impl<'a> GifFrames<'a> {
-    pub fn new(bytes: &'a [u8], info: &SourceInfo) -> Result<Self, Rejection> {
+    pub fn new(bytes: &'a [u8], info: &SourceInfo) -> Result<Self, Error> {
         let mut options = gif::DecodeOptions::new();
         options.set_color_output(gif::ColorOutput::RGBA);
         if let Some(limit) = std::num::NonZeroU64::new(decode_budget(info)) {
@@ -81,7 +81,7 @@ impl<'a> GifFrames<'a> {
     }
 
     /// Composites the next frame onto [`screen`](Self::screen); `None` after the last.
-    pub fn next_frame(&mut self) -> Result<Option<FrameTiming>, Rejection> {
+    pub fn next_frame(&mut self) -> Result<Option<FrameTiming>, Error> {
         let (sw, sh) = (self.width as usize, self.height as usize);
         match self.pending.take() {
             Some((DisposalMethod::Background, r)) => fill_rect(&mut self.screen, sw, r, None),
@@ -139,6 +139,6 @@ fn fill_rect(screen: &mut [u8], sw: usize, r: Rect, from: Option<&[u8]>) {
     }
 }
 
-fn fail(e: gif::DecodingError) -> Rejection {
-    Rejection::bad_image(format!("GIF: {e}")).with_source(e)
+fn fail(e: gif::DecodingError) -> Error {
+    Error::bad_image(format!("GIF: {e}")).with_source(e)
 }

@@ -14,7 +14,7 @@ use zune_jpeg::JpegDecoder;
 use super::Pixels;
 use crate::alloc::{try_with_capacity, try_zeroed};
 use crate::colour::Inks;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::probe::jpeg_segments::marker::{is_metadata, APP0, APP14, SOS};
 use crate::probe::jpeg_segments::Segments;
 use crate::probe::SourceInfo;
@@ -31,7 +31,7 @@ pub(super) fn decode(
     bytes: &[u8],
     info: &SourceInfo,
     inks: Option<&Inks>,
-) -> Result<Pixels, Rejection> {
+) -> Result<Pixels, Error> {
     match decode_with_zune(bytes, info, inks) {
         Err(Failed::Headers(e)) => match without_metadata(bytes)? {
             Some(plain) => decode_with_zune(&plain, info, inks).map_err(Failed::rejection),
@@ -44,13 +44,13 @@ pub(super) fn decode(
 /// Where zune-jpeg failed.
 enum Failed {
     /// Reading the segments before the first scan.
-    Headers(Rejection),
+    Headers(Error),
     /// Anywhere else.
-    Decoding(Rejection),
+    Decoding(Error),
 }
 
 impl Failed {
-    fn rejection(self) -> Rejection {
+    fn rejection(self) -> Error {
         match self {
             Failed::Headers(e) | Failed::Decoding(e) => e,
         }
@@ -63,7 +63,7 @@ impl Failed {
 ///
 /// # Errors
 /// `too_large` if the copy cannot be allocated.
-fn without_metadata(bytes: &[u8]) -> Result<Option<Vec<u8>>, Rejection> {
+fn without_metadata(bytes: &[u8]) -> Result<Option<Vec<u8>>, Error> {
     let Some(mut segments) = Segments::after_soi(bytes) else {
         return Ok(None);
     };
@@ -109,9 +109,7 @@ fn decode_with_zune(
     let (width, height) = rgb
         .info()
         .map(|i| (usize::from(i.width), usize::from(i.height)))
-        .ok_or_else(|| {
-            Failed::Headers(Rejection::bad_image("JPEG: decoder found no frame header"))
-        })?;
+        .ok_or_else(|| Failed::Headers(Error::bad_image("JPEG: decoder found no frame header")))?;
     let four = matches!(
         rgb.input_colorspace(),
         Some(ColorSpace::CMYK | ColorSpace::YCCK)
@@ -140,8 +138,8 @@ fn decode_with_zune(
 }
 
 /// zune-jpeg's error as the upload's fault.
-fn zune_error(e: zune_jpeg::errors::DecodeErrors) -> Rejection {
-    Rejection::bad_image(format!("JPEG: {e}")).with_source(e)
+fn zune_error(e: zune_jpeg::errors::DecodeErrors) -> Error {
+    Error::bad_image(format!("JPEG: {e}")).with_source(e)
 }
 
 /// Decodes the whole frame of `decoder` (headers read or not) into a new buffer, which
@@ -150,13 +148,13 @@ fn decode_all(
     decoder: &mut JpegDecoder<ZCursor<&[u8]>>,
     len: usize,
     what: &str,
-) -> Result<Vec<u8>, Rejection> {
+) -> Result<Vec<u8>, Error> {
     decoder.decode_headers().map_err(zune_error)?;
     let size = decoder
         .output_buffer_size()
-        .ok_or_else(|| Rejection::bad_image("JPEG: decoder could not size its output"))?;
+        .ok_or_else(|| Error::bad_image("JPEG: decoder could not size its output"))?;
     if size != len {
-        return Err(Rejection::bad_image(format!(
+        return Err(Error::bad_image(format!(
             "JPEG: decoder output is not 8-bit {what}"
         )));
     }

@@ -14,16 +14,16 @@ pub(crate) mod png;
 use rayon::prelude::*;
 
 use crate::canvas::Square;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::sniff::Format;
 
 /// Encodes a square as `format` (JPEG for RGB, PNG for RGBA; GIF is not a still
 /// rendition format).
-pub(crate) fn encode(sq: &Square, format: Format, quality: u8) -> Result<Vec<u8>, Rejection> {
+pub(crate) fn encode(sq: &Square, format: Format, quality: u8) -> Result<Vec<u8>, Error> {
     match format {
         Format::Jpeg => jpeg::encode(sq, quality),
         Format::Png => png::encode(sq),
-        Format::Gif => Err(Rejection::internal("GIF is not a still rendition format")),
+        Format::Gif => Err(Error::internal("GIF is not a still rendition format")),
     }
 }
 
@@ -39,8 +39,8 @@ pub(crate) fn strips(height: usize, strip_rows: usize) -> Vec<(usize, usize)> {
 /// when there are several; the results in strip order, or the first failure.
 pub(crate) fn each_strip<T: Send>(
     strips: &[(usize, usize)],
-    encode_strip: impl Fn(usize, usize) -> Result<T, Rejection> + Sync,
-) -> Result<Vec<T>, Rejection> {
+    encode_strip: impl Fn(usize, usize) -> Result<T, Error> + Sync,
+) -> Result<Vec<T>, Error> {
     match strips {
         [(top, rows)] => Ok(vec![encode_strip(*top, *rows)?]),
         _ => strips

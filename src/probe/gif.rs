@@ -2,14 +2,14 @@
 //! with LZW decoding skipped, so counting frames costs no pixel work.
 
 use super::RawHeader;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::orient::Orientation;
 
-pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection> {
+pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Error> {
     // The logical screen size sits at bytes 6..10; read it first so a huge screen on
     // a short file is reported by size, like the other formats.
     let Some(screen) = bytes.get(6..13) else {
-        return Err(Rejection::bad_image(
+        return Err(Error::bad_image(
             "GIF: truncated inside the screen descriptor",
         ));
     };
@@ -29,7 +29,7 @@ pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection
                 frames,
                 orientation: Orientation::Normal,
                 has_alpha,
-                defect: Some(Rejection::bad_image(format!("GIF: {e}")).with_source(e)),
+                defect: Some(Error::bad_image(format!("GIF: {e}")).with_source(e)),
             })
         }
     };
@@ -43,11 +43,11 @@ pub(super) fn probe(bytes: &[u8], frame_cap: u32) -> Result<RawHeader, Rejection
                     break None;
                 }
             }
-            Ok(None) if frames == 0 => break Some(Rejection::bad_image("GIF: no frames")),
+            Ok(None) if frames == 0 => break Some(Error::bad_image("GIF: no frames")),
             Ok(None) => break None,
             Err(e) => {
                 break Some(
-                    Rejection::bad_image(format!("GIF: frame {}: {e}", frames + 1)).with_source(e),
+                    Error::bad_image(format!("GIF: frame {}: {e}", frames + 1)).with_source(e),
                 )
             }
         }

@@ -7,7 +7,7 @@
 
 use super::jpeg_segments::{Fault, Inside, Segments};
 use super::RawHeader;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::exif::orientation_from_tiff;
 use crate::orient::Orientation;
 
@@ -24,12 +24,12 @@ struct Frame {
     height: u32,
 }
 
-pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
+pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Error> {
     let mut frame: Option<Frame> = None;
     let mut orientation: Option<Orientation> = None;
     let mut scans = 0u32;
     let Some(mut segments) = Segments::after_soi(bytes) else {
-        return Err(Rejection::bad_image("JPEG: does not start with SOI"));
+        return Err(Error::bad_image("JPEG: does not start with SOI"));
     };
     let defect = loop {
         let segment = match segments.read() {
@@ -40,14 +40,14 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         match marker {
             EOI => break None,
             SOI => {
-                break Some(Rejection::bad_image(format!(
+                break Some(Error::bad_image(format!(
                     "JPEG: second SOI at offset {}",
                     segment.start
                 )))
             }
             0xC0..=0xCF if marker != DHT && marker != JPG && marker != DAC => {
                 if frame.is_some() {
-                    break Some(Rejection::bad_image(
+                    break Some(Error::bad_image(
                         "JPEG: more than one frame header (hierarchical JPEG is not supported)",
                     ));
                 }
@@ -60,13 +60,11 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
             }
             SOS => {
                 if frame.is_none() {
-                    return Err(Rejection::bad_image(
-                        "JPEG: scan data before any frame header",
-                    ));
+                    return Err(Error::bad_image("JPEG: scan data before any frame header"));
                 }
                 scans += 1;
                 if scans > MAX_SCANS {
-                    break Some(Rejection::bad_image(format!(
+                    break Some(Error::bad_image(format!(
                         "JPEG: more than {MAX_SCANS} scans"
                     )));
                 }
@@ -76,11 +74,10 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         }
     };
     let Some(frame) = frame else {
-        return Err(defect.unwrap_or_else(|| Rejection::bad_image("JPEG: no frame header (SOF)")));
+        return Err(defect.unwrap_or_else(|| Error::bad_image("JPEG: no frame header (SOF)")));
     };
-    let defect = defect.or_else(|| {
-        (scans == 0).then(|| Rejection::bad_image("JPEG: no scan data (SOS) before EOI"))
-    });
+    let defect = defect
+        .or_else(|| (scans == 0).then(|| Error::bad_image("JPEG: no scan data (SOS) before EOI")));
     Ok(RawHeader {
         width: frame.width,
         height: frame.height,
@@ -94,30 +91,28 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
 /// What a walk `fault` makes of the file, after `scans` scans and with or without a
 /// frame header read: a defect found once the size is known (`Ok`, reported after the
 /// size checks), or a refusal before it (`Err`, reported at once).
-fn defect_of(fault: Fault, has_frame: bool, scans: u32) -> Result<Rejection, Rejection> {
+fn defect_of(fault: Fault, has_frame: bool, scans: u32) -> Result<Error, Error> {
     match fault {
-        Fault::End(Inside::Segment(marker)) if !has_frame => Err(Rejection::bad_image(format!(
+        Fault::End(Inside::Segment(marker)) if !has_frame => Err(Error::bad_image(format!(
             "JPEG: file ends inside segment 0x{marker:02X}, before the image size"
         ))),
-        Fault::End(Inside::ScanData) if !has_frame => Err(Rejection::bad_image(
-            "JPEG: scan data before any frame header",
-        )),
+        Fault::End(Inside::ScanData) if !has_frame => {
+            Err(Error::bad_image("JPEG: scan data before any frame header"))
+        }
         Fault::End(Inside::ScanData) => Ok(truncated(true, scans + 1)),
         Fault::End(_) => Ok(truncated(has_frame, scans)),
-        Fault::NotMarker { at, byte } => Ok(Rejection::bad_image(format!(
+        Fault::NotMarker { at, byte } => Ok(Error::bad_image(format!(
             "JPEG: expected a marker at offset {at}, found byte 0x{byte:02X}"
         ))),
-        Fault::Length { marker, at, len } => Ok(Rejection::bad_image(format!(
+        Fault::Length { marker, at, len } => Ok(Error::bad_image(format!(
             "JPEG: segment 0x{marker:02X} at offset {at} has length {len}"
         ))),
     }
 }
 
-fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
+fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Error> {
     if body.len() < 6 {
-        return Err(Rejection::bad_image(
-            "JPEG: frame header shorter than 6 bytes",
-        ));
+        return Err(Error::bad_image("JPEG: frame header shorter than 6 bytes"));
     }
     let precision = body[0];
     let height = u32::from(u16::from_be_bytes([body[1], body[2]]));
@@ -134,12 +129,12 @@ fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
         return Err(unsupported(&format!("{precision}-bit {kind}")));
     }
     if !matches!(components, 1 | 3 | 4) {
-        return Err(Rejection::bad_image(format!(
+        return Err(Error::bad_image(format!(
             "JPEG: {components} colour components (1, 3 or 4 are supported)"
         )));
     }
     if body.len() < 6 + 3 * usize::from(components) {
-        return Err(Rejection::bad_image(
+        return Err(Error::bad_image(
             "JPEG: frame header lists fewer components than it declares",
         ));
     }
@@ -149,12 +144,12 @@ fn parse_sof(marker: u8, body: &[u8]) -> Result<Frame, Rejection> {
     Ok(Frame { width, height })
 }
 
-fn unsupported(what: &str) -> Rejection {
-    Rejection::bad_image(format!("JPEG: {what} JPEG is not supported"))
+fn unsupported(what: &str) -> Error {
+    Error::bad_image(format!("JPEG: {what} JPEG is not supported"))
 }
 
-fn truncated(has_frame: bool, scans: u32) -> Rejection {
-    Rejection::bad_image(if has_frame && scans > 0 {
+fn truncated(has_frame: bool, scans: u32) -> Error {
+    Error::bad_image(if has_frame && scans > 0 {
         "JPEG: truncated: the file ends inside the image data (no EOI marker)"
     } else {
         "JPEG: truncated: the file ends before the image data"

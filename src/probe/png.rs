@@ -5,20 +5,16 @@
 //! The walk must reach IEND, which is how a file cut short inside IDAT is caught.
 
 use super::RawHeader;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::exif::orientation_from_tiff;
 
-pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
+pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Error> {
     let mut pos = 8; // after the signature
     let (width, height, has_alpha_channel) = match chunk_at(bytes, pos) {
         Some((b"IHDR", data)) if data.len() == 13 => parse_ihdr(data)?,
-        Some((b"IHDR", _)) => return Err(Rejection::bad_image("PNG: IHDR is not 13 bytes")),
-        Some(_) => return Err(Rejection::bad_image("PNG: first chunk is not IHDR")),
-        None => {
-            return Err(Rejection::bad_image(
-                "PNG: truncated before the end of IHDR",
-            ))
-        }
+        Some((b"IHDR", _)) => return Err(Error::bad_image("PNG: IHDR is not 13 bytes")),
+        Some(_) => return Err(Error::bad_image("PNG: first chunk is not IHDR")),
+        None => return Err(Error::bad_image("PNG: truncated before the end of IHDR")),
     };
     pos += 12 + 13;
     let mut has_trns = false;
@@ -26,7 +22,7 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
     let mut idat = false;
     let defect = loop {
         let Some((kind, data)) = chunk_at(bytes, pos) else {
-            break Some(Rejection::bad_image(if idat {
+            break Some(Error::bad_image(if idat {
                 "PNG: truncated: the file ends inside the image data (no IEND chunk)"
             } else {
                 "PNG: truncated: the file ends before the image data"
@@ -35,21 +31,20 @@ pub(super) fn probe(bytes: &[u8]) -> Result<RawHeader, Rejection> {
         pos += 12 + data.len();
         match kind {
             b"IEND" => {
-                break (!idat)
-                    .then(|| Rejection::bad_image("PNG: no image data (IDAT) before IEND"))
+                break (!idat).then(|| Error::bad_image("PNG: no image data (IDAT) before IEND"))
             }
             b"IDAT" => idat = true,
             // Whole RGB entries, 1 to 256 of them (PNG spec 11.2.3; libpng refuses
             // anything else, and the png crate panicked on a partial last entry).
             b"PLTE" if data.is_empty() || data.len() % 3 != 0 || data.len() > 3 * 256 => {
-                break Some(Rejection::bad_image(format!(
+                break Some(Error::bad_image(format!(
                     "PNG: PLTE is {} bytes; a palette is 1 to 256 entries of 3 bytes",
                     data.len()
                 )))
             }
             b"tRNS" => has_trns = true,
             b"eXIf" if orientation.is_none() => orientation = Some(orientation_from_tiff(data)),
-            b"IHDR" => break Some(Rejection::bad_image("PNG: second IHDR chunk")),
+            b"IHDR" => break Some(Error::bad_image("PNG: second IHDR chunk")),
             _ => {}
         }
     };
@@ -77,7 +72,7 @@ pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Option<(&[u8; 4], &[u8])> {
     Some((kind, data))
 }
 
-fn parse_ihdr(d: &[u8]) -> Result<(u32, u32, bool), Rejection> {
+fn parse_ihdr(d: &[u8]) -> Result<(u32, u32, bool), Error> {
     let width = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
     let height = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
     let (depth, color) = (d[8], d[9]);
@@ -86,18 +81,18 @@ fn parse_ihdr(d: &[u8]) -> Result<(u32, u32, bool), Rejection> {
         3 => matches!(depth, 1 | 2 | 4 | 8),
         2 | 4 | 6 => matches!(depth, 8 | 16),
         _ => {
-            return Err(Rejection::bad_image(format!(
+            return Err(Error::bad_image(format!(
                 "PNG: colour type {color} does not exist"
             )))
         }
     };
     if !depth_ok {
-        return Err(Rejection::bad_image(format!(
+        return Err(Error::bad_image(format!(
             "PNG: bit depth {depth} is not allowed for colour type {color}"
         )));
     }
     if d[10] != 0 || d[11] != 0 || d[12] > 1 {
-        return Err(Rejection::bad_image(
+        return Err(Error::bad_image(
             "PNG: unknown compression, filter or interlace method in IHDR",
         ));
     }

@@ -4,9 +4,9 @@
 //! Shared, by `#[path]`, between the integration tests (corpus replay) and the fuzz
 //! targets in `fuzz/`, so both hold the engine to the same contract.
 
-use avatar_engine::{Avatar, Format, Policy, Rejection, Rendition};
+use avatar_engine::{Avatar, Error, Format, Policy, Rendition};
 
-/// Every wire code a rejection may carry, as documented on `RejectionKind`.
+/// Every wire code a rejection may carry, as documented on `ErrorKind`.
 pub const CODES: [&str; 6] = [
     "bad_image",
     "too_large",
@@ -19,7 +19,7 @@ pub const CODES: [&str; 6] = [
 /// Checks one answer: a rejection has a documented code and is not `internal_error`
 /// (that is a caught panic or encoder failure: always a bug); a success has exactly the
 /// requested sizes, in order, each decoding to `size`×`size` with no metadata.
-pub fn check_answer(policy: &Policy, answer: &Result<Avatar, Rejection>) -> Result<(), String> {
+pub fn check_answer(policy: &Policy, answer: &Result<Avatar, Error>) -> Result<(), String> {
     let avatar = match answer {
         Err(e) if e.code() == "internal_error" => return Err(format!("internal error: {e}")),
         Err(e) if CODES.contains(&e.code()) => return Ok(()),

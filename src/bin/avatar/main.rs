@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use avatar_engine::{probe, process, Avatar, Rejection, Rendition, SourceInfo, Upload};
+use avatar_engine::{probe, process, Avatar, Error, Rendition, SourceInfo, Upload};
 
 use args::{Cli, Command, Render};
 use clap::Parser;
@@ -21,7 +21,7 @@ use json::Json;
 /// How a run ended: exit 0 (answered ok), 1 (rejected), or 2 (usage or I/O).
 enum Outcome {
     Ok(Json),
-    Rejected(Rejection),
+    Rejected(Error),
     Usage(String),
     /// Finished with nothing more to print (the server after shutdown).
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
@@ -44,8 +44,8 @@ fn main() -> ExitCode {
     // A panic is reported as JSON below, never as a backtrace on the terminal.
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = catch_unwind(AssertUnwindSafe(|| run(cli.command))).unwrap_or_else(|_| {
-        Outcome::Rejected(Rejection::new(
-            avatar_engine::RejectionKind::Internal,
+        Outcome::Rejected(Error::new(
+            avatar_engine::ErrorKind::Internal,
             "the avatar command panicked",
         ))
     });

@@ -9,12 +9,12 @@ use png::{ColorType, Transformations};
 
 use super::{decode_budget, Pixels};
 use crate::alloc::{try_with_capacity, try_zeroed};
-use crate::error::{Limit, Rejection};
+use crate::error::{Error, Limit};
 use crate::probe::SourceInfo;
 
 /// Any PNG the probe accepted, to 8-bit RGB or RGBA.
-pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejection> {
-    let fail = |e: png::DecodingError| Rejection::bad_image(format!("PNG: {e}")).with_source(e);
+pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Error> {
+    let fail = |e: png::DecodingError| Error::bad_image(format!("PNG: {e}")).with_source(e);
     let limits = png::Limits {
         bytes: usize::try_from(decode_budget(info)).unwrap_or(usize::MAX),
     };
@@ -30,7 +30,7 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
     let mut reader = decoder.read_info().map_err(fail)?;
     let len = reader
         .output_buffer_size()
-        .ok_or_else(|| Rejection::too_large(Limit::Memory, "PNG: output size overflows"))?;
+        .ok_or_else(|| Error::too_large(Limit::Memory, "PNG: output size overflows"))?;
     let mut raw = try_zeroed(len, "decoded PNG")?;
     let frame = reader.next_frame(&mut raw).map_err(fail)?;
     raw.truncate(frame.buffer_size());
@@ -41,7 +41,7 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
         ColorType::Grayscale => (3, widen_gray(&raw, 1)?),
         ColorType::GrayscaleAlpha => (4, widen_gray(&raw, 2)?),
         ColorType::Indexed => {
-            return Err(Rejection::bad_image("PNG: palette was not expanded"));
+            return Err(Error::bad_image("PNG: palette was not expanded"));
         }
     };
     Ok(Pixels {
@@ -53,7 +53,7 @@ pub(super) fn decode(bytes: &[u8], info: &SourceInfo) -> Result<Pixels, Rejectio
 }
 
 /// Gray (`step` 1) to RGB, or gray+alpha (`step` 2) to RGBA.
-fn widen_gray(raw: &[u8], step: usize) -> Result<Vec<u8>, Rejection> {
+fn widen_gray(raw: &[u8], step: usize) -> Result<Vec<u8>, Error> {
     let mut out = try_with_capacity(raw.len() / step * (step + 2), "widened gray PNG")?;
     for px in raw.chunks_exact(step) {
         out.extend_from_slice(&[px[0], px[0], px[0]]);

@@ -19,7 +19,7 @@ mod tables;
 
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
-use crate::error::Rejection;
+use crate::error::Error;
 use crate::probe::jpeg_segments::marker::{DHT, DQT, DRI, EOI, RST0, SOF0, SOI, SOS};
 
 use color::McuRow;
@@ -72,7 +72,7 @@ enum Chroma {
 type DhtTables<'a> = [(u8, [u8; 16], &'a [u8]); 4];
 
 /// Encodes an RGB (or RGBA, alpha ignored) square at `quality` (1–100, libjpeg's scale).
-pub(crate) fn encode(sq: &Square, quality: u8) -> Result<Vec<u8>, Rejection> {
+pub(crate) fn encode(sq: &Square, quality: u8) -> Result<Vec<u8>, Error> {
     encode_in_strips(
         sq,
         quality,
@@ -91,14 +91,14 @@ fn encode_in_strips(
     strip_rows: u32,
     optimal_max_side: u32,
     full_chroma_max_side: u32,
-) -> Result<Vec<u8>, Rejection> {
+) -> Result<Vec<u8>, Error> {
     let side = u16::try_from(sq.side)
         .ok()
         .filter(|&s| s > 0)
-        .ok_or_else(|| Rejection::internal(format!("JPEG side {} not in 1..=65535", sq.side)))?;
+        .ok_or_else(|| Error::internal(format!("JPEG side {} not in 1..=65535", sq.side)))?;
     let expected = sq.side as usize * sq.side as usize * sq.channels;
     if !matches!(sq.channels, 3 | 4) || sq.data.len() != expected {
-        return Err(Rejection::internal(format!(
+        return Err(Error::internal(format!(
             "JPEG encoder given {} bytes for a {}² square of {} channels",
             sq.data.len(),
             sq.side,
@@ -135,7 +135,7 @@ fn encode_in_strips(
         return optimised(sq, side, &tables, chroma);
     }
 
-    let scan = |top: usize, rows: usize| -> Result<Vec<u8>, Rejection> {
+    let scan = |top: usize, rows: usize| -> Result<Vec<u8>, Error> {
         // A q85 4:2:0 photo is ~1 bit per pixel; reserve 1.5 to rarely grow.
         let out = try_with_capacity(sq.side as usize * rows * 3 / 16 + 64, "JPEG output")?;
         let rows = Rows {
@@ -173,12 +173,7 @@ fn encode_in_strips(
 /// The whole square in one pass with tables made for it: the quantised blocks are
 /// kept (1.5 blocks of 128 bytes per 64 pixels at 4:2:0: 192 KiB at 256²; 3 at
 /// 4:4:4), their symbols counted, optimal tables built, and the blocks coded with them.
-fn optimised(
-    sq: &Square,
-    side: u16,
-    tables: &Tables,
-    chroma: Chroma,
-) -> Result<Vec<u8>, Rejection> {
+fn optimised(sq: &Square, side: u16, tables: &Tables, chroma: Chroma) -> Result<Vec<u8>, Error> {
     let job = Rows {
         sq,
         top: 0,

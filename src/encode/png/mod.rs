@@ -12,7 +12,7 @@ pub(super) mod huffman;
 
 use crate::alloc::try_with_capacity;
 use crate::canvas::Square;
-use crate::error::Rejection;
+use crate::error::Error;
 
 /// Rows per independently compressed strip. 64 rows of a 1024² RGBA square are 256 KiB
 /// of filtered data: enough for a Huffman table to pay for itself (~100 bytes), small
@@ -23,18 +23,18 @@ const STRIP_ROWS: usize = 64;
 const ZLIB_HEADER: [u8; 2] = [0x78, 0x01];
 
 /// Encodes an RGB or RGBA square.
-pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
+pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Error> {
     let side = sq.side as usize;
     let bpp = sq.channels;
     let row_bytes = side * bpp;
     if !matches!(bpp, 3 | 4) || side == 0 || sq.data.len() != side * row_bytes {
-        return Err(Rejection::internal(format!(
+        return Err(Error::internal(format!(
             "PNG encoder given {} bytes for a {side}² square of {bpp} channels",
             sq.data.len()
         )));
     }
     let strips = super::strips(side, STRIP_ROWS);
-    let compress = |top: usize, rows: usize| -> Result<(Vec<u8>, u32), Rejection> {
+    let compress = |top: usize, rows: usize| -> Result<(Vec<u8>, u32), Error> {
         let mut filtered = try_with_capacity(rows * (row_bytes + 1), "PNG filtered rows")?;
         filtered.resize(rows * (row_bytes + 1), 0);
         // Filtered photos deflate to well under half; the vector grows if not.
@@ -54,8 +54,8 @@ pub(crate) fn encode(sq: &Square) -> Result<Vec<u8>, Rejection> {
         checksum = adler32_combine(checksum, *part, rows * (row_bytes + 1));
     }
     let idat_len = ZLIB_HEADER.len() + parts.iter().map(|(p, _)| p.len()).sum::<usize>() + 4;
-    let idat_len = u32::try_from(idat_len)
-        .map_err(|_| Rejection::internal("PNG: compressed data over 4 GiB"))?;
+    let idat_len =
+        u32::try_from(idat_len).map_err(|_| Error::internal("PNG: compressed data over 4 GiB"))?;
 
     let mut out = try_with_capacity(idat_len as usize + 64, "PNG output")?;
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");

@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use avatar_engine::{
-    probe_upload, process_probed, Avatar, Cancel, CropBox, Format, Policy, Rejection,
-    RejectionKind, Upload,
+    probe_upload, process_probed, Avatar, Cancel, CropBox, Error, ErrorKind, Format, Policy, Upload,
 };
 
 use super::admission::{Admitted, AnonymousUploads};
@@ -582,9 +581,9 @@ fn render(
     }
     let mut policy = Policy::default();
     policy.still_posters = false;
-    let code = |e: Rejection| match e.kind() {
+    let code = |e: Error| match e.kind() {
         // The client has gone (nobody reads this) or the job ran too long.
-        RejectionKind::Cancelled => "request_timeout",
+        ErrorKind::Cancelled => "request_timeout",
         _ => e.code(),
     };
     // Headers read once: for the original's side, then for the job.
