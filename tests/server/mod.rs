@@ -1141,3 +1141,56 @@ fn charset_warnings_and_json_authentication() {
     assert_eq!(v["warning"], "superfluous_charset");
     assert_eq!(v["response_metadata"]["warnings"][0], "superfluous_charset");
 }
+
+/// `[policy]` in the config sets the engine's policy: its sizes are what is served
+/// (and the crop minimum is its `min_side`), and a bad key stops start-up with an
+/// error naming it.
+#[test]
+fn the_policy_section_sets_what_is_served() {
+    let config = format!(
+        "{CONFIG}\n[policy]\nsizes = [256, 64]\njpeg_quality = 70\nbackground = \"ff0000\"\n"
+    );
+    let s = start_with(&scratch("policy"), &config);
+    let dir = scratch("policy-files");
+    let photo = write_temp(&dir, "photo.jpg", &fixture("photo_landscape_800x600.jpg"));
+    assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
+    let profile = s.profile("t-ada", None).json();
+    let sizes: Vec<Option<u32>> = image_urls(&profile).into_iter().map(|(s, _)| s).collect();
+    assert!(
+        sizes.contains(&Some(256)) && sizes.contains(&Some(64)),
+        "{sizes:?}"
+    );
+    assert!(
+        !sizes.contains(&Some(1024)) && !sizes.contains(&Some(72)),
+        "{sizes:?}"
+    );
+    let url = profile["profile"]["image_256"].as_str().unwrap().to_owned();
+    let d = decode(&curl(&[&url]).body, Format::Jpeg);
+    assert_eq!((d.w, d.h), (256, 256));
+    // The letterbox bars are the configured red.
+    let bar = d.px(128, 2);
+    assert!(bar[0] > 200 && bar[1] < 40 && bar[2] < 40, "{bar:?}");
+
+    for (section, key) in [
+        ("jpeg_quality = 101", "jpeg_quality"),
+        ("min_side = 0", "min_side"),
+        ("filter = \"bicubic\"", "filter"),
+        ("background = \"red\"", "background"),
+        ("still_posters = true", "still_posters"),
+        ("max_sides = 9", "max_sides"),
+    ] {
+        let data = scratch("policy-bad");
+        let config_path = data.with_extension("toml");
+        std::fs::write(&config_path, format!("{CONFIG}\n[policy]\n{section}\n")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_avatar"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config_path)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{section}: started");
+        assert!(err.contains(key), "{section}: {err}");
+    }
+}

@@ -206,7 +206,8 @@ fn crop_box(v: &str) -> Result<CropBox, String> {
 }
 
 /// `RRGGBB` (a leading `#` allowed).
-fn rgb(v: &str) -> Result<[u8; 3], String> {
+/// `RRGGBB` (or `#RRGGBB`) in hex as `[r, g, b]`.
+pub fn rgb(v: &str) -> Result<[u8; 3], String> {
     let hex = v.strip_prefix('#').unwrap_or(v);
     let channel = |i: usize| {
         hex.get(i..i + 2)

@@ -348,7 +348,7 @@ impl App {
 
     /// `image_*`, `avatar_hash` and `is_custom_image` of a profile.
     fn image_fields(&self, user: &str, profile: &Profile) -> Map<String, Value> {
-        let served = Policy::default().sizes;
+        let served = &self.config.policy.sizes;
         let mut m = Map::new();
         match (&profile.version, &profile.original_ext) {
             (Some(v), Some(original)) => {
@@ -537,7 +537,7 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     // The crop is the picture the avatar is made from: it must be as large as the
     // smallest image accepted whole (Slack's 512), or it would be upscaled to 1024
     // from a few pixels (and the upload's own square, image_original, would not exist).
-    if crop.is_some_and(|c| c.w < Policy::default().min_side) {
+    if crop.is_some_and(|c| c.w < app.config.policy.min_side) {
         return Err(Fail::Code("too_small"));
     }
     let image = args.image.as_ref().ok_or(if args.empty_post {
@@ -555,18 +555,20 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     }
     let version = identicon::hex(&hasher.finalize()[..16]);
 
+    let policy = app.config.policy.clone();
     let job = app
-        .image_job(move |cancel| render(&bytes, content_type.as_deref(), crop, cancel))
+        .image_job(move |cancel| render(policy, &bytes, content_type.as_deref(), crop, cancel))
         .await?;
     let (avatar, side) = job.map_err(Fail::Code)?;
 
     store_avatar(app, caller.user.id.as_str(), &version, &avatar, side).await
 }
 
-/// The avatar job of `users.setPhoto`: Slack's sizes plus the square at the upload's
-/// own resolution (`image_original`: the picture as sent, without its metadata), and
-/// that side. Errors are wire codes.
+/// The avatar job of `users.setPhoto` under the configured `policy`: its sizes plus
+/// the square at the upload's own resolution (`image_original`: the picture as sent,
+/// without its metadata), and that side. Errors are wire codes.
 fn render(
+    mut policy: Policy,
     bytes: &[u8],
     content_type: Option<&str>,
     crop: Option<CropBox>,
@@ -579,8 +581,6 @@ fn render(
     if let Some(c) = crop {
         upload = upload.with_crop(c);
     }
-    let mut policy = Policy::default();
-    policy.still_posters = false;
     let code = |e: Error| match e.kind() {
         // The client has gone (nobody reads this) or the job ran too long.
         ErrorKind::Cancelled => "request_timeout",
@@ -610,7 +610,7 @@ async fn store_avatar(
     let lock = app.user_lock(user);
     let _held = lock.lock().await;
     let mut profile = app.store.profile(user).await?;
-    let served = Policy::default().sizes;
+    let served = &app.config.policy.sizes;
     let mut stored = Vec::new();
     let mut original_ext = None;
     for r in &avatar.renditions {
@@ -921,7 +921,7 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
         Some(s) => s
             .parse::<u32>()
             .ok()
-            .filter(|s| Policy::default().sizes.contains(s)),
+            .filter(|s| app.config.policy.sizes.contains(s)),
         None => None,
     };
     let Some(size) = size else {
@@ -935,12 +935,13 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
     }
     let user = user.to_owned();
+    // A generated picture, not an upload: only the size and the encoding apply.
+    let mut policy = app.config.policy.clone();
+    policy.sizes = vec![size];
+    policy.min_side = 1;
+    policy.max_side = policy.max_side.max(identicon::SIDE);
     let made = app
-        .image_job(move |_| {
-            let mut policy = Policy::default();
-            policy.sizes = vec![size];
-            identicon::renditions(&user, &policy)
-        })
+        .image_job(move |_| identicon::renditions(&user, &policy))
         .await;
     match made {
         Ok(Ok(mut r)) if r.len() == 1 && r[0].format == Format::Jpeg => {

@@ -22,11 +22,29 @@
 //! tier3 = 50
 //! tier4 = 100
 //! auth_failures = 30    # failed authentications per minute per client address
+//!
+//! [policy]              # the engine's Policy; every key optional, defaults shown
+//! min_side = 512        # px, smallest side accepted (too_small below)
+//! max_side = 1024       # px, largest side accepted (too_large above)
+//! max_frames = 50       # frames of an animated GIF (too_many_frames above)
+//! sizes = [1024, 512, 192, 72, 48, 32, 24]   # px; each served as image_<size>
+//! jpeg_quality = 85     # 1-100
+//! max_input_bytes = 16777216   # bytes of one upload (too_large above)
+//! max_alloc = 268435456        # bytes one job may plan to hold (too_large above)
+//! max_output_bytes = 16777216  # bytes of one encoded rendition (too_large above)
+//! background = "000000" # RRGGBB, the bars of an opaque letterboxed avatar
+//! filter = "lanczos3"   # lanczos3 | catmull-rom | mitchell | box
+//! jpeg_passthrough = true
+//! still_posters = false # the server stores no posters: true is refused
 //! ```
 
 use std::collections::HashMap;
 
+use avatar_engine::Policy;
+use clap::ValueEnum;
 use serde::Deserialize;
+
+use crate::args::{rgb, FilterArg};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +57,13 @@ pub struct Config {
     pub tokens: Vec<Token>,
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// The `[policy]` section as written; [`Config::policy`] is what it makes.
+    #[serde(default, rename = "policy")]
+    policy_section: PolicySection,
+    /// The engine's policy for every upload: [`Policy::default`] with the `[policy]`
+    /// section's keys applied, validated by [`Config::parse`].
+    #[serde(skip)]
+    pub policy: Policy,
     /// Token index by the SHA-256 of its secret. After parsing, each [`Token::token`]
     /// holds its digest in hex, never the secret: a presented token is hashed and
     /// looked up, so no comparison ever runs over a secret, and a memory dump or a
@@ -122,11 +147,77 @@ impl Default for RateLimits {
     }
 }
 
+/// `[policy]`: each key a [`Policy`] field, absent keys left at their defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySection {
+    min_side: Option<u32>,
+    max_side: Option<u32>,
+    max_frames: Option<u32>,
+    sizes: Option<Vec<u32>>,
+    jpeg_quality: Option<u8>,
+    max_input_bytes: Option<usize>,
+    max_alloc: Option<u64>,
+    max_output_bytes: Option<usize>,
+    background: Option<String>,
+    filter: Option<String>,
+    jpeg_passthrough: Option<bool>,
+    still_posters: Option<bool>,
+}
+
+impl PolicySection {
+    /// [`Policy::default`] with these keys applied, then validated; an error names the
+    /// key at fault.
+    fn policy(&self) -> Result<Policy, String> {
+        let mut p = Policy::default();
+        macro_rules! set {
+            ($($key:ident),*) => {$(
+                if let Some(v) = &self.$key {
+                    p.$key = v.clone();
+                }
+            )*};
+        }
+        set!(
+            min_side,
+            max_side,
+            max_frames,
+            sizes,
+            jpeg_quality,
+            max_input_bytes
+        );
+        set!(max_alloc, max_output_bytes, jpeg_passthrough);
+        if let Some(hex) = &self.background {
+            p.background = rgb(hex).map_err(|e| format!("[policy] background: {e}"))?;
+        }
+        if let Some(name) = &self.filter {
+            p.filter = FilterArg::from_str(name, false)
+                .map_err(|_| {
+                    format!(
+                        "[policy] filter: {name:?} is not one of lanczos3, catmull-rom, \
+                         mitchell, box"
+                    )
+                })?
+                .into();
+        }
+        if self.still_posters == Some(true) {
+            return Err("[policy] still_posters: the server stores and serves no \
+                        posters; leave it out or set it to false"
+                .into());
+        }
+        p.still_posters = false;
+        // Policy::validate names the field: "policy: jpeg_quality 101 is outside ...".
+        p.validate()
+            .map_err(|e| format!("[policy] {}", e.detail().trim_start_matches("policy: ")))?;
+        Ok(p)
+    }
+}
+
 impl Config {
     /// Parses and cross-checks: unique ids and tokens, every user in a known team,
-    /// every token of a known user.
+    /// every token of a known user, a valid `[policy]`.
     pub fn parse(text: &str) -> Result<Config, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.policy = config.policy_section.policy()?;
         let mut seen = HashMap::new();
         for t in &config.teams {
             if seen.insert(("team", t.id.as_str()), ()).is_some() {

@@ -6,7 +6,7 @@ use avatar_engine::{process_pixels, Policy, RawImage, Rendition};
 use sha2::{Digest, Sha256};
 
 /// Side of the generated source image, in pixels.
-const SIDE: u32 = 512;
+pub const SIDE: u32 = 512;
 
 /// The default avatar of `user` at every size of `policy`.
 pub fn renditions(user: &str, policy: &Policy) -> Result<Vec<Rendition>, String> {

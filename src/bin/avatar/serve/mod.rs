@@ -123,7 +123,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
     let jobs = serve.jobs.map_or(cores, |j| j as usize);
     let queue = serve.queue.unwrap_or(4 * jobs);
     // The largest request body: the engine's largest upload and room for arguments.
-    let max_body = avatar_engine::Policy::default().max_input_bytes + (64 << 10);
+    let max_body = config.policy.max_input_bytes + (64 << 10);
     let hygiene = listen::Hygiene {
         header_timeout: serve.header_timeout,
         max_connections: serve.max_connections as usize,
