@@ -1194,3 +1194,23 @@ fn the_policy_section_sets_what_is_served() {
         assert!(err.contains(key), "{section}: {err}");
     }
 }
+
+/// `/healthz` answers while the process runs; `/readyz` while its store answers, and
+/// 503 once the store is gone (here: its directory replaced by a file).
+#[test]
+fn health_and_readiness() {
+    let data = scratch("readyz");
+    let s = start_with(&data, CONFIG);
+    let health = curl(&[&format!("{}/healthz", s.base)]);
+    assert_eq!((health.status, health.code().as_str()), (200, "ok"));
+    let ready = curl(&[&format!("{}/readyz", s.base)]);
+    assert_eq!((ready.status, ready.code().as_str()), (200, "ok"));
+    std::fs::remove_dir_all(&data).unwrap();
+    std::fs::write(&data, b"not a directory").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let gone = curl(&[&format!("{}/readyz", s.base)]);
+    assert_eq!((gone.status, gone.code().as_str()), (503, "store_unreachable"));
+    let health = curl(&[&format!("{}/healthz", s.base)]);
+    assert_eq!(health.status, 200);
+    let _ = std::fs::remove_file(&data);
+}

@@ -77,6 +77,9 @@ pub struct App {
     pub buffered: Arc<Semaphore>,
     /// Image parts being read before their call is authenticated, per address.
     pub anonymous: AnonymousUploads,
+    /// The last readiness check of the store and when it ran: `/readyz` reads the
+    /// store at most once a second, however often it is asked.
+    pub readiness: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -88,6 +91,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/management/v1/users/{user}/avatar", delete(zitadel_delete))
         .route("/avatars/{user}/{version}/{file}", get(avatar_file))
         .route("/api/{method}", any(unknown_method))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .layer(axum::middleware::map_response(no_sniffing))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
@@ -95,6 +100,37 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .layer(axum::middleware::from_fn(log_requests))
         .with_state(app)
+}
+
+/// `GET /healthz`: 200 while the process serves requests (liveness; nothing is
+/// checked, so a slow store never gets a live server restarted).
+async fn healthz() -> Response {
+    slack(json!({"ok": true}))
+}
+
+/// `GET /readyz`: 200 when the object store answers a read, 503 when it does not
+/// (readiness: a load balancer sends no uploads to an instance that cannot store
+/// them). Anyone may ask, so the answer is reused for a second: at most one store
+/// read a second, whoever asks and however often.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    let ready = {
+        let mut last = app.readiness.lock().await;
+        match *last {
+            Some((at, ready)) if at.elapsed() < std::time::Duration::from_secs(1) => ready,
+            _ => {
+                let ready = app.store.reachable().await;
+                *last = Some((std::time::Instant::now(), ready));
+                ready
+            }
+        }
+    };
+    if ready {
+        slack(json!({"ok": true}))
+    } else {
+        let mut r = slack_error("store_unreachable");
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        r
+    }
 }
 
 /// Marks a response whose request failed authentication (an unknown token), for

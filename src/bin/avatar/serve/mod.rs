@@ -179,6 +179,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
             max_body,
             buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
             anonymous: Default::default(),
+            readiness: Default::default(),
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");

@@ -72,6 +72,15 @@ impl AvatarStore {
         AvatarStore { inner }
     }
 
+    /// Whether the store answers: a read of a key nobody writes, which finds nothing
+    /// (or something) when the store is up and fails when it is not.
+    pub async fn reachable(&self) -> bool {
+        match self.inner.head(&Path::from("readyz")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => true,
+            Err(_) => false,
+        }
+    }
+
     /// The user's pointer; the default (no avatar, sequence 0) if none was written.
     pub async fn profile(&self, user: &str) -> Result<Profile> {
         match self.inner.get(&profile_path(user)).await {
