@@ -1209,8 +1209,58 @@ fn health_and_readiness() {
     std::fs::write(&data, b"not a directory").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let gone = curl(&[&format!("{}/readyz", s.base)]);
-    assert_eq!((gone.status, gone.code().as_str()), (503, "store_unreachable"));
+    assert_eq!(
+        (gone.status, gone.code().as_str()),
+        (503, "store_unreachable")
+    );
     let health = curl(&[&format!("{}/healthz", s.base)]);
     assert_eq!(health.status, 200);
     let _ = std::fs::remove_file(&data);
+}
+
+/// `/metrics` counts requests by route and outcome, refusals by code and job time by
+/// format, in Prometheus' text format; a client's own method name never becomes a
+/// label.
+#[test]
+fn metrics_count_requests_rejections_and_jobs() {
+    let s = start("metrics");
+    let dir = scratch("metrics-files");
+    let photo = write_temp(&dir, "photo.jpg", &fixture("photo_landscape_800x600.jpg"));
+    let junk = write_temp(&dir, "junk.jpg", b"not an image at all");
+    assert_eq!(s.set_photo("t-ada", &photo, "image/jpeg", &[]).code(), "ok");
+    assert_eq!(
+        s.set_photo("t-ada", &junk, "image/jpeg", &[]).code(),
+        "bad_image"
+    );
+    assert_eq!(
+        curl(&[&s.api("users.evil{label}")]).code(),
+        "unknown_method"
+    );
+    let m = curl(&[&format!("{}/metrics", s.base)]);
+    assert_eq!(m.status, 200);
+    let text = String::from_utf8(m.body).unwrap();
+    let line = |name: &str, labels: &[&str]| -> f64 {
+        let found = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|k| l.contains(k)))
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in\n{text}"));
+        found.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let set = "route=\"users.setPhoto\"";
+    assert_eq!(line("avatar_requests_total", &[set, "outcome=\"ok\""]), 1.0);
+    assert_eq!(
+        line("avatar_requests_total", &[set, "outcome=\"bad_image\""]),
+        1.0
+    );
+    assert_eq!(
+        line("avatar_requests_total", &["route=\"unknown_method\""]),
+        1.0
+    );
+    assert_eq!(
+        line("avatar_rejections_total", &["code=\"bad_image\""]),
+        1.0
+    );
+    assert_eq!(line("avatar_job_seconds_count", &["format=\"jpg\""]), 1.0);
+    assert!(!text.contains("evil"), "{text}");
+    assert!(text.contains("# TYPE avatar_jobs_admitted gauge"), "{text}");
 }

@@ -80,6 +80,8 @@ pub struct App {
     /// The last readiness check of the store and when it ran: `/readyz` reads the
     /// store at most once a second, however often it is asked.
     pub readiness: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// Renders the Prometheus text for `/metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -93,6 +95,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/{method}", any(unknown_method))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(prometheus))
         .layer(axum::middleware::map_response(no_sniffing))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
@@ -131,6 +134,23 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         r
     }
+}
+
+/// `GET /metrics`: the Prometheus text (see `metrics.rs` for the list). Open like the
+/// probes (counts only, nothing about users); rendering is in memory, no store call.
+async fn prometheus(State(app): State<Arc<App>>) -> Response {
+    let admitted = app.admitted.load(std::sync::atomic::Ordering::Relaxed);
+    let running = app.running.load(std::sync::atomic::Ordering::Relaxed);
+    metrics::gauge!(super::metrics::JOBS_ADMITTED).set(admitted as f64);
+    metrics::gauge!(super::metrics::JOBS_RUNNING).set(running as f64);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Marks a response whose request failed authentication (an unknown token), for
@@ -231,6 +251,7 @@ impl From<&'static str> for Fail {
 
 impl From<object_store::Error> for Fail {
     fn from(_: object_store::Error) -> Self {
+        metrics::counter!(super::metrics::STORE_ERRORS).increment(1);
         Fail::Code("internal_error")
     }
 }
@@ -617,11 +638,15 @@ fn render(
     if let Some(c) = crop {
         upload = upload.with_crop(c);
     }
-    let code = |e: Error| match e.kind() {
-        // The client has gone (nobody reads this) or the job ran too long.
-        ErrorKind::Cancelled => "request_timeout",
-        _ => e.code(),
+    let code = |e: Error| {
+        metrics::counter!(super::metrics::REJECTIONS, "code" => e.code()).increment(1);
+        match e.kind() {
+            // The client has gone (nobody reads this) or the job ran too long.
+            ErrorKind::Cancelled => "request_timeout",
+            _ => e.code(),
+        }
     };
+    let started = std::time::Instant::now();
     // Headers read once: for the original's side, then for the job.
     let probed = probe_upload(&policy, upload).map_err(code)?;
     let info = probed.info();
@@ -629,9 +654,10 @@ fn render(
     if (policy.min_side..=policy.max_side).contains(&side) && !policy.sizes.contains(&side) {
         policy.sizes.push(side);
     }
-    process_probed(&policy, &probed)
-        .map(|a| (a, side))
-        .map_err(code)
+    let made = process_probed(&policy, &probed);
+    metrics::histogram!(super::metrics::JOB_SECONDS, "format" => info.format.extension())
+        .record(started.elapsed().as_secs_f64());
+    made.map(|a| (a, side)).map_err(code)
 }
 
 /// Writes `avatar`'s renditions under `version`, then points `user`'s profile at them
@@ -977,7 +1003,13 @@ async fn default_file(app: &Arc<App>, user: &str, file: &str, headers: &HeaderMa
     policy.min_side = 1;
     policy.max_side = policy.max_side.max(identicon::SIDE);
     let made = app
-        .image_job(move |_| identicon::renditions(&user, &policy))
+        .image_job(move |_| {
+            let started = std::time::Instant::now();
+            let made = identicon::renditions(&user, &policy);
+            metrics::histogram!(super::metrics::JOB_SECONDS, "format" => "identicon")
+                .record(started.elapsed().as_secs_f64());
+            made
+        })
         .await;
     match made {
         Ok(Ok(mut r)) if r.len() == 1 && r[0].format == Format::Jpeg => {

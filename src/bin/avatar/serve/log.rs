@@ -59,6 +59,25 @@ pub async fn log_requests(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", v);
     }
     let error = response.extensions().get::<SlackCode>().map_or("", |c| c.0);
+    let status = response.status();
+    let outcome = match error {
+        "" if response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+            && status.is_success() =>
+        {
+            "ok"
+        }
+        "" => status.as_str(),
+        code => code,
+    };
+    metrics::counter!(
+        super::metrics::REQUESTS,
+        "route" => super::metrics::route(&path),
+        "outcome" => outcome.to_owned()
+    )
+    .increment(1);
     tracing::info!(
         request_id = %id,
         peer = %peer,

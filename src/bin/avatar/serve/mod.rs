@@ -13,6 +13,7 @@ mod config;
 mod identicon;
 mod listen;
 mod log;
+mod metrics;
 mod request;
 mod store;
 
@@ -161,6 +162,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", serve.listen))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let metrics = metrics::install()?;
         let app = Arc::new(App {
             config,
             store,
@@ -180,6 +182,7 @@ pub fn run(serve: Serve) -> Result<(), String> {
             buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
             anonymous: Default::default(),
             readiness: Default::default(),
+            metrics,
         });
         // One line on stdout when ready, so scripts and tests know the port.
         println!("{{\"ok\":true,\"listening\":\"{local}\",\"garbage_collected\":{collected}}}");
