@@ -1264,3 +1264,25 @@ fn metrics_count_requests_rejections_and_jobs() {
     assert!(!text.contains("evil"), "{text}");
     assert!(text.contains("# TYPE avatar_jobs_admitted gauge"), "{text}");
 }
+
+/// `--log-format json`: every request-log line is one JSON object with the request's
+/// fields.
+#[test]
+fn json_request_logs() {
+    let s = start_with_flags(&scratch("json-logs"), CONFIG, &["--log-format", "json"]);
+    assert_eq!(s.profile("t-ada", None).code(), "ok");
+    assert_eq!(curl(&[&s.api("users.profile.get")]).code(), "not_authed");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    let requests: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .filter(|v: &Value| v["message"] == "request")
+        .collect();
+    assert_eq!(requests.len(), 2, "{log}");
+    assert_eq!(requests[0]["user"], "U1");
+    assert_eq!(requests[1]["error"], "not_authed");
+    assert!(requests
+        .iter()
+        .all(|r| r["status"] == 200 && r["request_id"].is_string()));
+}

@@ -72,6 +72,10 @@ pub struct Serve {
     /// debug, trace).
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: tracing_subscriber::filter::LevelFilter,
+    /// How request-log lines are written: `text` (key=value) or `json` (one JSON
+    /// object a line, for log shippers).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 /// Seconds, 0 < s <= 3600, fractions allowed.
@@ -134,12 +138,16 @@ pub fn run(serve: Serve) -> Result<(), String> {
         .map_or((jobs + queue + 2) * max_body.div_ceil(1024), |mib| {
             mib * 1024
         });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_max_level(serve.log_level)
         .with_ansi(false)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if serve.log_format == "json" {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cores)
         .max_blocking_threads(jobs + 2)
