@@ -53,6 +53,8 @@ mod pipeline;
 mod policy;
 mod probe;
 mod resize;
+#[cfg(feature = "server")]
+pub mod server;
 mod simd;
 mod sniff;
 #[cfg(feature = "benchmarks")]

@@ -18,6 +18,45 @@ pub enum Filter {
     Box,
 }
 
+impl Filter {
+    /// Every filter, in the order of their names in [`Filter::name`].
+    pub const ALL: [Filter; 4] = [
+        Filter::Lanczos3,
+        Filter::CatmullRom,
+        Filter::Mitchell,
+        Filter::Box,
+    ];
+
+    /// The filter's name as configuration and the command line spell it:
+    /// `lanczos3`, `catmull-rom`, `mitchell` or `box`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Filter::Lanczos3 => "lanczos3",
+            Filter::CatmullRom => "catmull-rom",
+            Filter::Mitchell => "mitchell",
+            Filter::Box => "box",
+        }
+    }
+}
+
+/// Parses a filter by its [`name`](Filter::name), case-insensitively.
+///
+/// ```
+/// use avatar_engine::Filter;
+/// assert_eq!("catmull-rom".parse::<Filter>(), Ok(Filter::CatmullRom));
+/// assert!("bicubic".parse::<Filter>().is_err());
+/// ```
+impl std::str::FromStr for Filter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Filter, String> {
+        Filter::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("{s:?} is not one of lanczos3, catmull-rom, mitchell, box"))
+    }
+}
+
 /// The rules one upload is held to, and the shape of what it produces.
 ///
 /// Every field is public; [`Policy::default`] is Slack's `users.setPhoto` contract.

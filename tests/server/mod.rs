@@ -3,6 +3,7 @@
 //! are in [`attacks`], the official Slack SDKs in [`sdk`].
 
 mod attacks;
+mod library;
 mod sdk;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use avatar_engine::{
+use crate::{
     probe_upload, process_probed, Avatar, Cancel, CropBox, Error, ErrorKind, Format, Policy, Upload,
 };
 
@@ -80,12 +80,17 @@ pub struct App {
     /// The last readiness check of the store and when it ran: `/readyz` reads the
     /// store at most once a second, however often it is asked.
     pub readiness: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
-    /// Renders the Prometheus text for `/metrics`.
-    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Renders the Prometheus text for `/metrics`; no such route without it.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    let routes = Router::new();
+    let routes = match app.metrics {
+        Some(_) => routes.route("/metrics", get(prometheus)),
+        None => routes,
+    };
+    routes
         .route("/api/users.setPhoto", any(set_photo))
         .route("/api/users.deletePhoto", any(delete_photo))
         .route("/api/users.profile.get", any(profile_get))
@@ -95,7 +100,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/{method}", any(unknown_method))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(prometheus))
         .layer(axum::middleware::map_response(no_sniffing))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
@@ -139,16 +143,12 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 /// `GET /metrics`: the Prometheus text (see `metrics.rs` for the list). Open like the
 /// probes (counts only, nothing about users); rendering is in memory, no store call.
 async fn prometheus(State(app): State<Arc<App>>) -> Response {
-    let admitted = app.admitted.load(std::sync::atomic::Ordering::Relaxed);
-    let running = app.running.load(std::sync::atomic::Ordering::Relaxed);
-    metrics::gauge!(super::metrics::JOBS_ADMITTED).set(admitted as f64);
-    metrics::gauge!(super::metrics::JOBS_RUNNING).set(running as f64);
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics.render(),
+        app.metrics.as_ref().map(|m| m.render()).unwrap_or_default(),
     )
         .into_response()
 }
@@ -462,10 +462,12 @@ impl App {
         tokio::task::spawn_blocking(move || {
             // Counted apart from the permits, so the log shows what really ran at once.
             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            metrics::gauge!(super::metrics::JOBS_RUNNING).increment(1.0);
             tracing::debug!(running = now, "image job started");
             let started = std::time::Instant::now();
             let result = f(&cancel);
             running.fetch_sub(1, Ordering::SeqCst);
+            metrics::gauge!(super::metrics::JOBS_RUNNING).decrement(1.0);
             tracing::debug!(
                 cancelled = cancel.is_cancelled(),
                 ms = started.elapsed().as_millis() as u64,

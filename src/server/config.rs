@@ -40,30 +40,30 @@
 
 use std::collections::HashMap;
 
-use avatar_engine::Policy;
-use clap::ValueEnum;
 use serde::Deserialize;
 
-use crate::args::{rgb, FilterArg};
+use crate::{Filter, Policy};
 
+/// The server's configuration: teams, users, tokens, rate limits and the engine's
+/// policy, read from TOML by [`Config::parse`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default, rename = "team")]
-    pub teams: Vec<Team>,
+    pub(crate) teams: Vec<Team>,
     #[serde(default, rename = "user")]
-    pub users: Vec<User>,
+    pub(crate) users: Vec<User>,
     #[serde(default, rename = "token")]
-    pub tokens: Vec<Token>,
+    pub(crate) tokens: Vec<Token>,
     #[serde(default)]
-    pub rate_limits: RateLimits,
+    pub(crate) rate_limits: RateLimits,
     /// The `[policy]` section as written; [`Config::policy`] is what it makes.
     #[serde(default, rename = "policy")]
     policy_section: PolicySection,
     /// The engine's policy for every upload: [`Policy::default`] with the `[policy]`
     /// section's keys applied, validated by [`Config::parse`].
     #[serde(skip)]
-    pub policy: Policy,
+    pub(crate) policy: Policy,
     /// Token index by the SHA-256 of its secret. After parsing, each [`Token::token`]
     /// holds its digest in hex, never the secret: a presented token is hashed and
     /// looked up, so no comparison ever runs over a secret, and a memory dump or a
@@ -74,66 +74,66 @@ pub struct Config {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Team {
-    pub id: String,
+pub(crate) struct Team {
+    pub(crate) id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct User {
-    pub id: String,
-    pub team: String,
-    pub name: String,
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) team: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub admin: bool,
+    pub(crate) admin: bool,
     #[serde(default)]
-    pub primary_owner: bool,
+    pub(crate) primary_owner: bool,
     #[serde(default)]
-    pub deleted: bool,
+    pub(crate) deleted: bool,
     #[serde(default)]
-    pub is_bot: bool,
+    pub(crate) is_bot: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TokenType {
+pub(crate) enum TokenType {
     User,
     Bot,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Token {
+pub(crate) struct Token {
     /// The secret as configured; after [`Config::parse`], its SHA-256 in lower-case
     /// hex, whichever way it was configured.
     #[serde(default)]
-    pub token: String,
+    pub(crate) token: String,
     /// The secret's SHA-256 in hex, instead of `token`.
     #[serde(default)]
     token_sha256: Option<String>,
-    pub user: String,
+    pub(crate) user: String,
     #[serde(rename = "type")]
-    pub kind: TokenType,
+    pub(crate) kind: TokenType,
     #[serde(default)]
-    pub scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
     #[serde(default)]
-    pub revoked: bool,
+    pub(crate) revoked: bool,
     #[serde(default)]
-    pub expired: bool,
+    pub(crate) expired: bool,
 }
 
 /// Requests per minute per token, by Slack method tier. Defaults: Slack's documented
 /// floors (Tier 2: 20, Tier 3: 50, Tier 4: 100).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RateLimits {
-    pub tier2: u32,
-    pub tier3: u32,
-    pub tier4: u32,
+pub(crate) struct RateLimits {
+    pub(crate) tier2: u32,
+    pub(crate) tier3: u32,
+    pub(crate) tier4: u32,
     /// Failed authentications (unknown tokens) per minute from one client address;
     /// past it, every request from that address is `ratelimited` until the minute
     /// ends, before its body is read. Default: 30.
-    pub auth_failures: u32,
+    pub(crate) auth_failures: u32,
 }
 
 impl Default for RateLimits {
@@ -190,14 +190,9 @@ impl PolicySection {
             p.background = rgb(hex).map_err(|e| format!("[policy] background: {e}"))?;
         }
         if let Some(name) = &self.filter {
-            p.filter = FilterArg::from_str(name, false)
-                .map_err(|_| {
-                    format!(
-                        "[policy] filter: {name:?} is not one of lanczos3, catmull-rom, \
-                         mitchell, box"
-                    )
-                })?
-                .into();
+            p.filter = name
+                .parse::<Filter>()
+                .map_err(|e| format!("[policy] filter: {e}"))?;
         }
         if self.still_posters == Some(true) {
             return Err("[policy] still_posters: the server stores and serves no \
@@ -213,9 +208,31 @@ impl PolicySection {
 }
 
 impl Config {
-    /// Parses and cross-checks: unique ids and tokens, every user in a known team,
-    /// every token of a known user, a valid `[policy]`.
-    pub fn parse(text: &str) -> Result<Config, String> {
+    /// Parses the TOML (the format above; `src/server/example.toml` is a complete
+    /// example) and cross-checks it: unique ids and tokens, every user in a known
+    /// team, every token of a known user, a valid `[policy]`. The error names the
+    /// fault, and for `[policy]` the key.
+    ///
+    /// ```
+    /// let config = avatar_engine::server::Config::parse(
+    ///     "[policy]\nmax_frames = 10\njpeg_quality = 90\n",
+    /// )?;
+    /// assert_eq!(config.policy().max_frames, 10);
+    /// let err = avatar_engine::server::Config::parse("[policy]\njpeg_quality = 0\n").unwrap_err();
+    /// assert!(err.to_string().contains("jpeg_quality"), "{err}");
+    /// # Ok::<(), avatar_engine::server::SetupError>(())
+    /// ```
+    pub fn parse(text: &str) -> Result<Config, super::SetupError> {
+        Self::parse_text(text).map_err(super::SetupError)
+    }
+
+    /// The engine's policy for every upload: [`Policy::default`] with the `[policy]`
+    /// section's keys applied.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn parse_text(text: &str) -> Result<Config, String> {
         let mut config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         config.policy = config.policy_section.policy()?;
         let mut seen = HashMap::new();
@@ -261,7 +278,7 @@ impl Config {
     }
 
     /// The configured token whose secret is `presented`, if any.
-    pub fn token(&self, presented: &str) -> Option<&Token> {
+    pub(crate) fn token(&self, presented: &str) -> Option<&Token> {
         let i = *self.digests.get(&token_digest(presented))?;
         self.tokens.get(i)
     }
@@ -286,8 +303,20 @@ fn parse_digest(hex: &str) -> Option<[u8; 32]> {
     Some(digest)
 }
 
+/// `RRGGBB` (or `#RRGGBB`) in hex as `[r, g, b]`.
+fn rgb(v: &str) -> Result<[u8; 3], String> {
+    let hex = v.strip_prefix('#').unwrap_or(v);
+    match u32::from_str_radix(hex, 16) {
+        Ok(n) if hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let [_, r, g, b] = n.to_be_bytes();
+            Ok([r, g, b])
+        }
+        _ => Err(format!("expected RRGGBB in hex, got {v:?}")),
+    }
+}
+
 /// Ids become object-store path segments: letters and digits only.
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
@@ -297,7 +326,7 @@ mod tests {
 
     #[test]
     fn the_example_config_parses() {
-        let c = Config::parse(include_str!("example.toml")).unwrap();
+        let c = Config::parse_text(include_str!("example.toml")).unwrap();
         assert_eq!((c.teams.len(), c.users.len(), c.tokens.len()), (1, 2, 2));
         // Tokens are found by their secret, and only digests are kept.
         let secret = include_str!("example.toml")
@@ -327,7 +356,7 @@ mod tests {
             &format!("token_sha256 = \"{digest}\""),
         );
         assert!(!hashed.contains("xoxp-grace"));
-        let c = Config::parse(&hashed).unwrap();
+        let c = Config::parse_text(&hashed).unwrap();
         assert_eq!(c.token("xoxp-grace").unwrap().user, "U0002");
         assert_eq!(
             c.token("xoxp-grace").unwrap().token,
@@ -337,7 +366,9 @@ mod tests {
         let twice = format!(
             "{base}\n[[token]]\ntoken_sha256 = \"{digest}\"\nuser = \"U0001\"\ntype = \"user\"\n"
         );
-        assert!(Config::parse(&twice).unwrap_err().contains("listed twice"));
+        assert!(Config::parse_text(&twice)
+            .unwrap_err()
+            .contains("listed twice"));
     }
 
     #[test]
@@ -373,7 +404,7 @@ mod tests {
                 "exactly one of",
             ),
         ] {
-            let e = Config::parse(&broken).unwrap_err();
+            let e = Config::parse_text(&broken).unwrap_err();
             assert!(e.contains(why), "{why}: {e}");
         }
     }

@@ -2,7 +2,7 @@
 //! pattern in a colour derived from the user id, like GitHub's identicons — no font
 //! needed, distinct per user, rendered by the engine from its pixels.
 
-use avatar_engine::{process_pixels, Policy, RawImage, Rendition};
+use crate::{process_pixels, Policy, RawImage, Rendition};
 use sha2::{Digest, Sha256};
 
 /// Side of the generated source image, in pixels.

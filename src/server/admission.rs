@@ -19,14 +19,24 @@ impl Admitted {
                 (n < max).then_some(n + 1)
             })
             .ok()
-            .map(|_| Admitted(Arc::clone(count)))
+            .map(|_| {
+                gauge().increment(1.0);
+                Admitted(Arc::clone(count))
+            })
     }
 }
 
 impl Drop for Admitted {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+        gauge().decrement(1.0);
     }
+}
+
+/// The `avatar_jobs_admitted` gauge of whichever recorder is installed, moved by one
+/// with each admission and its end (never set, so no update is lost to a race).
+fn gauge() -> metrics::Gauge {
+    metrics::gauge!(super::metrics::JOBS_ADMITTED)
 }
 
 /// Client addresses with an image part being read before its call could be

@@ -1,0 +1,250 @@
+//! The reference upload server as a library (feature `server`): Slack's
+//! `users.setPhoto`, `users.deletePhoto`, `users.profile.get` and `admin.users.remove`,
+//! ZITADEL's `DELETE /management/v1/users/{id}/avatar`, the renditions at
+//! content-addressed URLs, and `/healthz`, `/readyz` and (when asked) `/metrics`, as an
+//! [`axum::Router`] to serve alone or [nest](axum::Router::nest) into an app of your own.
+//! `avatar serve` is this module behind command-line flags.
+//!
+//! ```no_run
+//! use std::net::SocketAddr;
+//! use avatar_engine::server::{open_store, Config, Server};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::parse(&std::fs::read_to_string("avatars.toml")?)?;
+//! let store = open_store("file", Some("/var/lib/avatars".as_ref()))?;
+//! // Every URL in answers starts with the public URL: include the mount point.
+//! let avatars = Server::builder(config, store, "https://example.com/avatar")
+//!     .build()
+//!     .await?;
+//! let app = axum::Router::new().nest("/avatar", avatars.router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // The client's address (ConnectInfo) keys the per-address limits.
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! What a router does not bring with it: connection limits (a cap on open
+//! connections, a deadline for request headers, a bound on header bytes). Those belong
+//! to the listener; [`serve`] applies them, and an app serving with `axum::serve`
+//! should put its own in front (a reverse proxy, or hyper's builder as [`serve`] does).
+//!
+//! Image work runs on tokio's blocking pool, at most [`Builder::jobs`] at once with
+//! [`Builder::queue`] more waiting; beyond that, callers get `ratelimited`. The
+//! server's state lives in the object store: see `DESIGN.md` for the layout and what
+//! one instance guarantees.
+
+mod admission;
+mod api;
+mod auth;
+mod config;
+mod identicon;
+mod listen;
+mod log;
+mod metrics;
+mod request;
+mod store;
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use metrics_exporter_prometheus::PrometheusHandle;
+pub use object_store;
+use object_store::ObjectStore;
+
+use api::App;
+pub use config::Config;
+pub use listen::{serve, Hygiene, MAX_HEAD_BYTES};
+use store::AvatarStore;
+
+/// A server that cannot start: a bad config, a store that cannot be opened or read,
+/// a metrics recorder already installed. The message names the fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupError(pub(crate) String);
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+/// Opens the object store `spec` names, as `avatar serve --store` does:
+/// - `file`: the directory `data` (created if missing; the staging files of puts a
+///   crash cut short are deleted first, so call this before the server writes);
+/// - `memory`: in this process, gone when it ends (tests, trials);
+/// - `s3://BUCKET`: an S3-compatible bucket, with credentials, region and endpoint
+///   from the usual `AWS_*` environment variables (`AWS_ENDPOINT`,
+///   `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint).
+pub fn open_store(
+    spec: &str,
+    data: Option<&std::path::Path>,
+) -> Result<Arc<dyn ObjectStore>, SetupError> {
+    let fail = |e: String| SetupError(e);
+    match spec {
+        "memory" => Ok(Arc::new(object_store::memory::InMemory::new())),
+        url if url.starts_with("s3://") => {
+            let bucket = &url["s3://".len()..];
+            object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                .map_err(|e| fail(format!("S3 store {url}: {e}")))
+        }
+        "file" => {
+            let dir = data.ok_or_else(|| fail("the file store needs a data directory".into()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+            // Before anything writes: the staging files of puts a crash cut short.
+            store::remove_staged_uploads(dir)
+                .map_err(|e| fail(format!("start-up clean-up of {}: {e}", dir.display())))?;
+            object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+                .map_err(|e| fail(format!("data dir {}: {e}", dir.display())))
+        }
+        other => Err(fail(format!(
+            "store {other:?}: expected file, memory or s3://BUCKET"
+        ))),
+    }
+}
+
+/// Installs a Prometheus recorder as the process's `metrics` recorder (with the job
+/// time histogram's buckets) and returns its handle for [`Builder::metrics`]. Call it
+/// once, inside a tokio runtime (it starts the recorder's upkeep task). An app with a
+/// recorder of its own skips this: the server's metrics go to whatever recorder is
+/// installed (names and labels: `DESIGN.md`, README).
+pub fn install_prometheus() -> Result<PrometheusHandle, SetupError> {
+    metrics::install().map_err(SetupError)
+}
+
+/// Builds a [`Server`]: [`Server::builder`], the setters, then [`Builder::build`].
+#[must_use]
+pub struct Builder {
+    config: Config,
+    store: Arc<dyn ObjectStore>,
+    public_url: String,
+    jobs: usize,
+    queue: Option<usize>,
+    max_buffered: Option<usize>,
+    metrics: Option<PrometheusHandle>,
+}
+
+impl Builder {
+    /// Image jobs run at once. Default: one per core (`available_parallelism`).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// Image jobs that may wait for a slot; more get `ratelimited`. Default: 4 × jobs.
+    pub fn queue(mut self, queue: usize) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    /// Bytes of uploaded images held at once, in bytes; more get `ratelimited`.
+    /// Default: room for every running and queued job plus two more, each with the
+    /// largest upload the policy admits.
+    pub fn max_buffered(mut self, bytes: usize) -> Self {
+        self.max_buffered = Some(bytes);
+        self
+    }
+
+    /// Serves `GET /metrics` from this Prometheus recorder (see
+    /// [`install_prometheus`]). Default: no `/metrics` route.
+    pub fn metrics(mut self, handle: PrometheusHandle) -> Self {
+        self.metrics = Some(handle);
+        self
+    }
+
+    /// Opens the server on its store: removes the versions no profile points to
+    /// (left by a crash) and reads which users are removed. Fails if the store
+    /// cannot be listed or read.
+    pub async fn build(self) -> Result<Server, SetupError> {
+        let store = AvatarStore::new(self.store);
+        let swept = store
+            .collect_garbage()
+            .await
+            .map_err(|e| SetupError(format!("start-up clean-up: {e}")))?;
+        let mut removed = HashSet::new();
+        for u in &self.config.users {
+            let p = store
+                .profile(&u.id)
+                .await
+                .map_err(|e| SetupError(format!("reading the profile of {}: {e}", u.id)))?;
+            if p.removed {
+                removed.insert(u.id.clone());
+            }
+        }
+        // The largest request body: the engine's largest upload and room for arguments.
+        let max_body = self.config.policy.max_input_bytes + (64 << 10);
+        let queue = self.queue.unwrap_or(4 * self.jobs);
+        let buffered = self
+            .max_buffered
+            .unwrap_or((self.jobs + queue + 2) * max_body);
+        let buffered_kib = buffered
+            .div_ceil(1024)
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
+        let app = App {
+            config: self.config,
+            store,
+            public_url: self.public_url.trim_end_matches('/').to_owned(),
+            limiter: Default::default(),
+            failures: Default::default(),
+            removed: RwLock::new(removed),
+            locks: Mutex::default(),
+            work: Arc::new(tokio::sync::Semaphore::new(self.jobs)),
+            admitted: Arc::new(AtomicUsize::new(0)),
+            max_admitted: self.jobs + queue,
+            running: Arc::new(AtomicUsize::new(0)),
+            max_body,
+            buffered: Arc::new(tokio::sync::Semaphore::new(buffered_kib)),
+            anonymous: Default::default(),
+            readiness: Default::default(),
+            metrics: self.metrics,
+        };
+        Ok(Server {
+            app: Arc::new(app),
+            swept,
+        })
+    }
+}
+
+/// A built server: its [`router`](Server::router) answers every route.
+pub struct Server {
+    app: Arc<App>,
+    swept: usize,
+}
+
+impl Server {
+    /// Starts building a server for `config` over `store`. Every URL in answers
+    /// (`image_*`) begins with `public_url`, so when the router is nested under a
+    /// path, the public URL ends with that path (`https://example.com/avatar`).
+    pub fn builder(
+        config: Config,
+        store: Arc<dyn ObjectStore>,
+        public_url: impl Into<String>,
+    ) -> Builder {
+        Builder {
+            config,
+            store,
+            public_url: public_url.into(),
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            queue: None,
+            max_buffered: None,
+            metrics: None,
+        }
+    }
+
+    /// The routes, with their request log and limits, ready to serve or to nest.
+    /// Cheap: every router shares this server's state.
+    pub fn router(&self) -> axum::Router {
+        api::router(Arc::clone(&self.app))
+    }
+
+    /// How many objects of unreferenced versions the start-up clean-up removed.
+    pub fn swept(&self) -> usize {
+        self.swept
+    }
+}
