@@ -1,9 +1,9 @@
 //! The HTTP surface: Slack's methods (HTTP 200 with `{"ok":false,"error":..}`),
 //! ZITADEL's avatar delete, and the rendition files.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -26,7 +26,8 @@ use super::config::{valid_id, Config, TokenType};
 use super::identicon;
 use super::log::{log_requests, LogSlot, SlackCode};
 use super::request::{self, Accepts, Args};
-use super::store::{now, AvatarStore, Profile, Stored};
+use super::state::{Profile, Refused, StateDb, StateError, Stored};
+use super::store::{now, AvatarStore};
 
 /// Longest a client may take to send its request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -48,15 +49,21 @@ impl Drop for CancelOnDrop {
 pub struct App {
     pub config: Config,
     pub store: AvatarStore,
+    /// Profile pointers, sequences and version states, shared by every instance.
+    pub state: StateDb,
+    /// Unique among instances and restarts: mixed into every new version key.
+    pub nonce: [u8; 16],
+    /// Counts the uploads of this instance, for the same purpose.
+    pub uploads: AtomicU64,
     /// Base of every URL in responses, without a trailing slash.
     pub public_url: String,
     pub limiter: RateLimiter,
     /// Failed authentications per client address (`rate_limits.auth_failures`).
     pub failures: FailureLimiter,
-    /// Users removed by `admin.users.remove` (persisted in their profiles).
+    /// Users this instance knows `admin.users.remove` removed: a cache for the
+    /// authentication that runs before a body is read; the state database is asked
+    /// before any call runs ([`App::begin`]).
     pub removed: RwLock<HashSet<String>>,
-    /// One lock per user: changes to one user's avatar are serial.
-    pub locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Image jobs running at once (`--jobs`, default one per core). A job's permit is
     /// held by its blocking task, so it is released when the CPU work ends, even if
     /// the client has gone and its request was dropped.
@@ -125,7 +132,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         match *last {
             Some((at, ready)) if at.elapsed() < std::time::Duration::from_secs(1) => ready,
             _ => {
-                let ready = app.store.reachable().await;
+                let ready = app.store.reachable().await && app.state.reachable().await;
                 *last = Some((std::time::Instant::now(), ready));
                 ready
             }
@@ -246,6 +253,23 @@ enum Fail {
 impl From<&'static str> for Fail {
     fn from(code: &'static str) -> Self {
         Fail::Code(code)
+    }
+}
+
+impl From<StateError> for Fail {
+    fn from(e: StateError) -> Self {
+        tracing::warn!(error = %e.0, "state database call failed");
+        metrics::counter!(super::metrics::STORE_ERRORS).increment(1);
+        Fail::Code("internal_error")
+    }
+}
+
+impl From<Refused> for Fail {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Db(e) => e.into(),
+            Refused::Code(code) => Fail::Code(code),
+        }
     }
 }
 
@@ -384,19 +408,23 @@ impl App {
         if let Some(log) = log {
             log.set_user(&caller.user.id);
         }
+        if self.is_removed(&caller.user.id).await? {
+            return Err("account_inactive".into());
+        }
         Ok((args, caller))
     }
 
-    fn user_lock(&self, user: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(locks.entry(user.to_owned()).or_default())
-    }
-
-    fn is_removed(&self, user: &str) -> bool {
-        self.removed
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(user)
+    /// Whether `user` was removed, on any instance (the state database says; a yes is
+    /// remembered in [`App::removed`]).
+    async fn is_removed(&self, user: &str) -> Result<bool, Fail> {
+        let removed = self.state.is_removed(user).await?;
+        if removed {
+            self.removed
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(user.to_owned());
+        }
+        Ok(removed)
     }
 
     fn url(&self, user: &str, version: &str, file: &str) -> String {
@@ -486,28 +514,55 @@ impl App {
     /// its sequence and change date rise all the same.
     async fn clear_avatar(&self, user: &str, how: Clear) -> Result<Profile, Fail> {
         let remove_user = how == Clear::RemoveUser;
-        let lock = self.user_lock(user);
-        let _held = lock.lock().await;
-        let mut profile = self.store.profile(user).await?;
-        let old = profile.version.take();
-        if old.is_none() && how == Clear::Photo {
-            return Ok(profile);
-        }
-        profile.renditions.clear();
-        profile.original_ext = None;
-        profile.sequence += 1;
-        profile.changed = now();
-        if profile.created == 0 {
-            profile.created = profile.changed;
-        }
-        profile.removed |= remove_user;
-        self.store.put_profile(user, &profile).await?;
+        let when = now();
+        let (before, after) = self
+            .state
+            .change(user, when, remove_user, |profile| {
+                if profile.version.is_none() && how == Clear::Photo {
+                    return Ok(false);
+                }
+                profile.version = None;
+                profile.renditions.clear();
+                profile.original_ext = None;
+                profile.sequence += 1;
+                profile.changed = profile.changed.max(when);
+                if profile.created == 0 {
+                    profile.created = profile.changed;
+                }
+                profile.removed |= remove_user;
+                Ok(true)
+            })
+            .await?;
         if remove_user {
+            self.removed
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(user.to_owned());
+            // Every version of the user is retired: the sweep forgets them.
             self.store.delete_version(user, None).await?;
-        } else if let Some(old) = old {
-            self.store.delete_version(user, Some(&old)).await?;
+        } else if let Some(old) = before.version.filter(|_| after.version.is_none()) {
+            self.retire(user, &old).await?;
         }
-        Ok(profile)
+        Ok(after)
+    }
+
+    /// Deletes a retired version's objects, then forgets it (a crash in between leaves
+    /// it to the sweep).
+    async fn retire(&self, user: &str, version: &str) -> Result<(), Fail> {
+        self.store.delete_version(user, Some(version)).await?;
+        self.state.forget_version(user, version).await?;
+        Ok(())
+    }
+
+    /// A key for a new version: the upload's content hash with this instance's nonce
+    /// and upload count, so two uploads never share one, even of the same bytes (a
+    /// shared key would let one request's clean-up delete another's objects).
+    fn version_key(&self, content: &[u8]) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(content);
+        hasher.update(self.nonce);
+        hasher.update(self.uploads.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+        identicon::hex(&hasher.finalize()[..16])
     }
 }
 
@@ -607,12 +662,12 @@ async fn set_photo_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<
     let content_type = declared_type(image.content_type.as_deref());
     let bytes = image.bytes.clone();
 
-    let mut hasher = Sha256::new();
-    hasher.update(&bytes);
+    let mut content = Sha256::new();
+    content.update(&bytes);
     if let Some(c) = crop {
-        hasher.update(format!("crop:{},{},{}", c.x, c.y, c.w));
+        content.update(format!("crop:{},{},{}", c.x, c.y, c.w));
     }
-    let version = identicon::hex(&hasher.finalize()[..16]);
+    let version = app.version_key(&content.finalize());
 
     let policy = app.config.policy.clone();
     let job = app
@@ -662,8 +717,10 @@ fn render(
     made.map(|a| (a, side)).map_err(code)
 }
 
-/// Writes `avatar`'s renditions under `version`, then points `user`'s profile at them
-/// (one profile write) and deletes the version it replaced.
+/// Registers `version`, writes `avatar`'s renditions under it, then points `user`'s
+/// profile at them (one transaction) and deletes the version it replaced. If any step
+/// fails, the version's objects are deleted (or left to the sweep) and nothing points
+/// at them.
 async fn store_avatar(
     app: &Arc<App>,
     user: &str,
@@ -671,9 +728,33 @@ async fn store_avatar(
     avatar: &Avatar,
     side: u32,
 ) -> Result<Value, Fail> {
-    let lock = app.user_lock(user);
-    let _held = lock.lock().await;
-    let mut profile = app.store.profile(user).await?;
+    app.state.begin_version(user, version, now()).await?;
+    let published = publish(app, user, version, avatar, side).await;
+    let (before, after) = match published {
+        Ok(changed) => changed,
+        Err(fail) => {
+            // Best effort: what is left is the sweep's once the grace period passes.
+            if app.store.delete_version(user, Some(version)).await.is_ok() {
+                let _ = app.state.forget_version(user, version).await;
+            }
+            return Err(fail);
+        }
+    };
+    if let Some(old) = before.version.filter(|o| o != version) {
+        app.retire(user, &old).await?;
+    }
+    Ok(json!({"ok": true, "profile": app.image_fields(user, &after)}))
+}
+
+/// The objects of `version`, then the profile's flip to it; the profile before and
+/// after.
+async fn publish(
+    app: &Arc<App>,
+    user: &str,
+    version: &str,
+    avatar: &Avatar,
+    side: u32,
+) -> Result<(Profile, Profile), Fail> {
     let served = &app.config.policy.sizes;
     let mut stored = Vec::new();
     let mut original_ext = None;
@@ -692,19 +773,26 @@ async fn store_avatar(
             stored.push(Stored { size: r.size, ext });
         }
     }
-    let old = profile.version.replace(version.to_owned());
-    profile.renditions = stored;
-    profile.original_ext = original_ext;
-    profile.sequence += 1;
-    profile.changed = now();
-    if profile.created == 0 {
-        profile.created = profile.changed;
-    }
-    app.store.put_profile(user, &profile).await?;
-    if let Some(old) = old.filter(|o| *o != version) {
-        app.store.delete_version(user, Some(&old)).await?;
-    }
-    Ok(json!({"ok": true, "profile": app.image_fields(user, &profile)}))
+    let when = now();
+    let changed = app
+        .state
+        .change(user, when, false, |profile| {
+            // Removed on another instance while this upload ran.
+            if profile.removed {
+                return Err("account_inactive");
+            }
+            profile.version = Some(version.to_owned());
+            profile.renditions = stored;
+            profile.original_ext = original_ext;
+            profile.sequence += 1;
+            profile.changed = profile.changed.max(when);
+            if profile.created == 0 {
+                profile.created = profile.changed;
+            }
+            Ok(true)
+        })
+        .await?;
+    Ok(changed)
 }
 
 /// The image part's type as a declaration the engine must hold the bytes to, or
@@ -747,9 +835,12 @@ async fn profile_get(State(app): State<Arc<App>>, request: Request) -> Response 
             .config
             .users
             .iter()
-            .find(|u| u.id == id && u.team == caller.user.team && !app.is_removed(&u.id))
+            .find(|u| u.id == id && u.team == caller.user.team)
             .ok_or("user_not_found")?;
-        let profile = app.store.profile(&user.id).await?;
+        let profile = app.state.profile(&user.id).await?;
+        if profile.removed {
+            return Err("user_not_found".into());
+        }
         let mut fields = Map::new();
         fields.insert("real_name".into(), user.name.clone().into());
         fields.insert("display_name".into(), user.name.clone().into());
@@ -777,17 +868,13 @@ async fn users_remove(State(app): State<Arc<App>>, request: Request) -> Response
             .iter()
             .find(|u| u.id == target && u.team == team)
             .ok_or("user_not_found")?;
-        if user.deleted || app.is_removed(&user.id) {
+        if user.deleted || app.is_removed(&user.id).await? {
             return Err("user_already_deleted".into());
         }
         if user.primary_owner {
             return Err("cannot_modify_primary_owner".into());
         }
         app.clear_avatar(&user.id, Clear::RemoveUser).await?;
-        app.removed
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user.id.clone());
         Ok(json!({"ok": true}))
     })
     .await
@@ -819,7 +906,19 @@ async fn zitadel_delete(
         bots: true,
         tier: Tier::Two,
     };
-    let caller = match authenticate(&app.config, |u| app.is_removed(u), Some(&token), any) {
+    // Whether the token's user was removed, from the state database, before Slack's
+    // order of checks runs.
+    let token_user = app.config.token(&token).map(|t| t.user.clone());
+    let removed = match &token_user {
+        Some(u) => match app.is_removed(u).await {
+            Ok(r) => r,
+            Err(_) => {
+                return zitadel_error(StatusCode::INTERNAL_SERVER_ERROR, 13, "internal error")
+            }
+        },
+        None => false,
+    };
+    let caller = match authenticate(&app.config, |_| removed, Some(&token), any) {
         Ok(c) => c,
         Err(e) => {
             let mut r = zitadel_error(StatusCode::UNAUTHORIZED, 16, e);
@@ -842,10 +941,15 @@ async fn zitadel_delete(
         .config
         .users
         .iter()
-        .find(|u| u.id == target && !u.deleted && !app.is_removed(&u.id))
+        .find(|u| u.id == target && !u.deleted)
     else {
         return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found");
     };
+    match app.is_removed(&user.id).await {
+        Ok(false) => {}
+        Ok(true) => return zitadel_error(StatusCode::NOT_FOUND, 5, "user not found"),
+        Err(_) => return zitadel_error(StatusCode::INTERNAL_SERVER_ERROR, 13, "internal error"),
+    }
     // A user outside the caller's organisation (or the one named by the header) is
     // not found, exactly as an unknown id is: which ids exist elsewhere is not told.
     let org = headers.get("x-zitadel-orgid").and_then(|v| v.to_str().ok());
@@ -924,13 +1028,10 @@ async fn avatar_file(
     if !valid_id(&user) || !version_ok {
         return not_found();
     }
-    if app.is_removed(&user) {
-        return not_found();
-    }
-    let Ok(profile) = app.store.profile(&user).await else {
+    let Ok(profile) = app.state.profile(&user).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if profile.version.as_deref() != Some(version.as_str()) {
+    if profile.removed || profile.version.as_deref() != Some(version.as_str()) {
         return not_found();
     }
     let etag = format!("\"{version}-{file}\"");

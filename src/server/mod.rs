@@ -7,13 +7,15 @@
 //!
 //! ```no_run
 //! use std::net::SocketAddr;
-//! use avatar_engine::server::{open_store, Config, Server};
+//! use avatar_engine::server::{open_store, Config, Server, StateDb};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Config::parse(&std::fs::read_to_string("avatars.toml")?)?;
 //! let store = open_store("file", Some("/var/lib/avatars".as_ref()))?;
+//! // Profile pointers: SQLite for one machine, PostgreSQL for several.
+//! let state = StateDb::open("sqlite:///var/lib/avatars/state.db").await?;
 //! // Every URL in answers starts with the public URL: include the mount point.
-//! let avatars = Server::builder(config, store, "https://example.com/avatar")
+//! let avatars = Server::builder(config, store, state, "https://example.com/avatar")
 //!     .build()
 //!     .await?;
 //! let app = axum::Router::new().nest("/avatar", avatars.router());
@@ -42,11 +44,14 @@ mod listen;
 mod log;
 mod metrics;
 mod request;
+mod state;
 mod store;
+mod sweep;
 
 use std::collections::HashSet;
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 pub use metrics_exporter_prometheus::PrometheusHandle;
 pub use object_store;
@@ -55,6 +60,7 @@ use object_store::ObjectStore;
 use api::App;
 pub use config::Config;
 pub use listen::{serve, Hygiene, MAX_HEAD_BYTES};
+pub use state::StateDb;
 use store::AvatarStore;
 
 /// A server that cannot start: a bad config, a store that cannot be opened or read,
@@ -118,11 +124,30 @@ pub fn install_prometheus() -> Result<PrometheusHandle, SetupError> {
     metrics::install().map_err(SetupError)
 }
 
+/// 16 bytes no other instance or start of this one has: a hash of the process id, the
+/// time in nanoseconds and the host name.
+fn nonce() -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(std::process::id().to_le_bytes());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.update(nanos.to_le_bytes());
+    h.update(std::fs::read("/proc/sys/kernel/hostname").unwrap_or_default());
+    h.update(std::fs::read("/proc/sys/kernel/random/boot_id").unwrap_or_default());
+    let mut n = [0u8; 16];
+    n.copy_from_slice(&h.finalize()[..16]);
+    n
+}
+
 /// Builds a [`Server`]: [`Server::builder`], the setters, then [`Builder::build`].
 #[must_use]
 pub struct Builder {
     config: Config,
     store: Arc<dyn ObjectStore>,
+    state: StateDb,
+    grace: Duration,
     public_url: String,
     jobs: usize,
     queue: Option<usize>,
@@ -151,6 +176,15 @@ impl Builder {
         self
     }
 
+    /// How old a version nothing points at must be before the sweep deletes it, and
+    /// how often each instance sweeps. Default: 15 minutes. Keep it above the longest
+    /// upload (body 30 s + job 60 s + the store's writes): an upload slower than this
+    /// is refused `internal_error` rather than published without its objects.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
     /// Serves `GET /metrics` from this Prometheus recorder (see
     /// [`install_prometheus`]). Default: no `/metrics` route.
     pub fn metrics(mut self, handle: PrometheusHandle) -> Self {
@@ -158,22 +192,24 @@ impl Builder {
         self
     }
 
-    /// Opens the server on its store: removes the versions no profile points to
-    /// (left by a crash) and reads which users are removed. Fails if the store
-    /// cannot be listed or read.
+    /// Opens the server on its store and state database: sweeps once (the versions
+    /// nothing points at, older than the grace period, as the database tells, and
+    /// the store's versions the database does not know) and starts the periodic
+    /// sweep, a task of the current tokio runtime. Fails if the store or database
+    /// cannot be read.
     pub async fn build(self) -> Result<Server, SetupError> {
         let store = AvatarStore::new(self.store);
-        let swept = store
-            .collect_garbage()
+        let swept = sweep::sweep(&self.state, &store, self.grace, true)
             .await
-            .map_err(|e| SetupError(format!("start-up clean-up: {e}")))?;
+            .map_err(|e| SetupError(format!("start-up sweep: {e}")))?;
         let mut removed = HashSet::new();
         for u in &self.config.users {
-            let p = store
-                .profile(&u.id)
+            let removed_user = self
+                .state
+                .is_removed(&u.id)
                 .await
-                .map_err(|e| SetupError(format!("reading the profile of {}: {e}", u.id)))?;
-            if p.removed {
+                .map_err(|e| SetupError(format!("reading the profile of {}: {}", u.id, e.0)))?;
+            if removed_user {
                 removed.insert(u.id.clone());
             }
         }
@@ -188,12 +224,14 @@ impl Builder {
             .min(tokio::sync::Semaphore::MAX_PERMITS);
         let app = App {
             config: self.config,
-            store,
+            store: store.clone(),
+            state: self.state.clone(),
+            nonce: nonce(),
+            uploads: AtomicU64::new(0),
             public_url: self.public_url.trim_end_matches('/').to_owned(),
             limiter: Default::default(),
             failures: Default::default(),
             removed: RwLock::new(removed),
-            locks: Mutex::default(),
             work: Arc::new(tokio::sync::Semaphore::new(self.jobs)),
             admitted: Arc::new(AtomicUsize::new(0)),
             max_admitted: self.jobs + queue,
@@ -204,6 +242,17 @@ impl Builder {
             readiness: Default::default(),
             metrics: self.metrics,
         };
+        let (state, grace) = (self.state, self.grace);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(grace.max(Duration::from_secs(1)));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = sweep::sweep(&state, &store, grace, false).await {
+                    tracing::warn!(error = %e, "sweep failed");
+                }
+            }
+        });
         Ok(Server {
             app: Arc::new(app),
             swept,
@@ -218,17 +267,22 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts building a server for `config` over `store`. Every URL in answers
-    /// (`image_*`) begins with `public_url`, so when the router is nested under a
-    /// path, the public URL ends with that path (`https://example.com/avatar`).
+    /// Starts building a server for `config` with its renditions in `store` and its
+    /// profile pointers in `state`. Every URL in answers (`image_*`) begins with
+    /// `public_url`, so when the router is nested under a path, the public URL ends
+    /// with that path (`https://example.com/avatar`). Instances that share the store
+    /// and the state database serve the same avatars, each request on any of them.
     pub fn builder(
         config: Config,
         store: Arc<dyn ObjectStore>,
+        state: StateDb,
         public_url: impl Into<String>,
     ) -> Builder {
         Builder {
             config,
             store,
+            state,
+            grace: Duration::from_secs(15 * 60),
             public_url: public_url.into(),
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             queue: None,

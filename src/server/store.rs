@@ -1,19 +1,13 @@
-//! Avatars over an object store, never half-published.
+//! The renditions in an object store: `avatars/<user>/<version>/<size>.<ext>` and
+//! `.../original.<ext>`, one upload's objects under a version key of its own (the
+//! content's hash and a nonce, so no two uploads share a key), written before
+//! anything points at them. What points at them, and when a version may be deleted,
+//! is in the state database ([`super::state`]), not here: the object store is asked
+//! for nothing but puts, gets, lists and deletes.
 //!
-//! Layout:
-//! - `avatars/<user>/<version>/<size>.<ext>` and `.../original.<ext>`: one upload's
-//!   renditions, under a key derived from its content (SHA-256 of the bytes and crop),
-//!   written before anything points at them;
-//! - `profiles/<user>.json`: the pointer — current version, formats, ZITADEL sequence,
-//!   dates, removed flag — replaced by one atomic put (the local store writes a
-//!   temporary file and renames it; S3 and memory puts are atomic);
-//! - after the pointer flips, the previous version's objects are deleted. A crash
-//!   before the flip leaves an unreferenced version, a crash after it leaves the old
-//!   one: [`AvatarStore::collect_garbage`] removes both at start-up. At every moment a
-//!   profile points to a complete set or to none.
-//! - the local store writes each object to `<path>#<n>` and renames it into place; a
-//!   kill during a put leaves that staging file, which the store's own listing never
-//!   shows. [`remove_staged_uploads`] deletes them at start-up.
+//! The local store writes each object to `<path>#<n>` and renames it into place; a
+//! kill during a put leaves that staging file, which the store's own listing never
+//! shows. [`remove_staged_uploads`] deletes those an hour old at start-up.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -21,30 +15,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
-use serde::{Deserialize, Serialize};
-
-/// One stored rendition, as the profile lists it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Stored {
-    pub size: u32,
-    pub ext: String,
-}
-
-/// The per-user pointer object.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Profile {
-    /// Content key of the current avatar, if one is set.
-    pub version: Option<String>,
-    pub renditions: Vec<Stored>,
-    pub original_ext: Option<String>,
-    /// Increases on every change (ZITADEL's object sequence).
-    pub sequence: u64,
-    /// Seconds since the epoch of the first change and of the last.
-    pub created: u64,
-    pub changed: u64,
-    /// Set by `admin.users.remove`.
-    pub removed: bool,
-}
 
 #[derive(Clone)]
 pub struct AvatarStore {
@@ -55,10 +25,6 @@ pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn profile_path(user: &str) -> Path {
-    Path::from(format!("profiles/{user}.json"))
 }
 
 pub fn object_path(user: &str, version: &str, file: &str) -> Path {
@@ -79,30 +45,6 @@ impl AvatarStore {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => true,
             Err(_) => false,
         }
-    }
-
-    /// The user's pointer; the default (no avatar, sequence 0) if none was written.
-    pub async fn profile(&self, user: &str) -> Result<Profile> {
-        match self.inner.get(&profile_path(user)).await {
-            Ok(got) => {
-                let bytes = got.bytes().await?;
-                serde_json::from_slice(&bytes).map_err(|e| object_store::Error::Generic {
-                    store: "profile",
-                    source: Box::new(e),
-                })
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(Profile::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Replaces the pointer in one put.
-    pub async fn put_profile(&self, user: &str, profile: &Profile) -> Result<()> {
-        let bytes = serde_json::to_vec(profile).expect("a profile always serialises");
-        self.inner
-            .put(&profile_path(user), PutPayload::from(bytes))
-            .await
-            .map(|_| ())
     }
 
     /// Writes one object of a version (before any pointer names it).
@@ -132,9 +74,16 @@ impl AvatarStore {
         }
     }
 
+    /// Every object under `avatars/`, with its last write time.
+    pub fn list_avatars(
+        &self,
+    ) -> futures_util::stream::BoxStream<'static, Result<object_store::ObjectMeta>> {
+        self.inner.list(Some(&Path::from("avatars")))
+    }
+
     /// Deletes every object of one version, or of every version when `version` is
-    /// `None`.
-    pub async fn delete_version(&self, user: &str, version: Option<&str>) -> Result<()> {
+    /// `None`; returns how many went.
+    pub async fn delete_version(&self, user: &str, version: Option<&str>) -> Result<usize> {
         let prefix = match version {
             Some(v) => Path::from(format!("avatars/{user}/{v}")),
             None => Path::from(format!("avatars/{user}")),
@@ -145,51 +94,25 @@ impl AvatarStore {
             .map_ok(|m| m.location)
             .try_collect()
             .await?;
+        let count = paths.len();
         for p in paths {
             match self.inner.delete(&p).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
-    }
-
-    /// Removes every version no profile points to (left by a crash between writing
-    /// renditions and flipping the pointer, or between the flip and the clean-up).
-    /// Returns how many objects went.
-    pub async fn collect_garbage(&self) -> Result<usize> {
-        let objects: Vec<Path> = self
-            .inner
-            .list(Some(&Path::from("avatars")))
-            .map_ok(|m| m.location)
-            .try_collect()
-            .await?;
-        let mut removed = 0;
-        let mut current: std::collections::HashMap<String, Option<String>> = Default::default();
-        for p in objects {
-            let segments: Vec<String> = p.parts().map(|s| s.as_ref().to_owned()).collect();
-            let [_, user, version, _] = &segments[..] else {
-                continue;
-            };
-            if !current.contains_key(user) {
-                let v = self.profile(user).await?.version;
-                current.insert(user.clone(), v);
-            }
-            if current[user].as_deref() != Some(version.as_str()) {
-                match self.inner.delete(&p).await {
-                    Ok(()) | Err(object_store::Error::NotFound { .. }) => removed += 1,
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(removed)
+        Ok(count)
     }
 }
 
+/// Age past which a staging file is a dead put's (no put takes an hour).
+const STAGED_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Deletes, under the local store's root `dir`, the staging files of puts that never
 /// finished: `object_store`'s `LocalFileSystem` writes `<path>#<digits>` and renames it,
-/// and hides such names from listings, so [`AvatarStore::collect_garbage`] cannot see
-/// them. Only safe while no put is in flight (at start-up).
+/// and hides such names from listings, so no sweep sees them. Only files last
+/// written over [`STAGED_AGE`] ago go: another process sharing the directory may be
+/// writing the younger ones.
 pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<()> {
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
@@ -203,7 +126,15 @@ pub fn remove_staged_uploads(dir: &std::path::Path) -> std::io::Result<()> {
             let kind = entry.file_type()?;
             if kind.is_dir() {
                 pending.push(entry.path());
-            } else if kind.is_file() && is_staging_name(&entry.file_name().to_string_lossy()) {
+            } else if kind.is_file()
+                && is_staging_name(&entry.file_name().to_string_lossy())
+                && entry
+                    .metadata()?
+                    .modified()
+                    .ok()
+                    .and_then(|m| m.elapsed().ok())
+                    .is_some_and(|age| age > STAGED_AGE)
+            {
                 match std::fs::remove_file(entry.path()) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use avatar_engine::server::{open_store, Config, Server};
+use avatar_engine::server::{open_store, Config, Server, StateDb};
 
 use super::{curl, image_urls, scratch, write_temp, CONFIG};
 use crate::support::{decode, fixture};
@@ -24,7 +24,10 @@ fn start_nested(dir: &std::path::Path) -> (tokio::runtime::Runtime, String) {
         let addr = listener.local_addr().unwrap();
         let config = Config::parse(CONFIG).unwrap();
         let store = open_store("file", Some(&data)).unwrap();
-        let avatars = Server::builder(config, store, format!("http://{addr}/avatar/"))
+        let state = StateDb::open(&format!("sqlite://{}/state.db", data.display()))
+            .await
+            .unwrap();
+        let avatars = Server::builder(config, store, state, format!("http://{addr}/avatar/"))
             .jobs(1)
             .queue(2)
             .build()

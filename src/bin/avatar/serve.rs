@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use avatar_engine::server::{install_prometheus, open_store, serve, Config, Hygiene, Server};
+use avatar_engine::server::{
+    install_prometheus, open_store, serve, Config, Hygiene, Server, StateDb,
+};
 
 /// Flags of `avatar serve`.
 #[derive(clap::Args)]
@@ -24,6 +26,16 @@ pub struct Serve {
     /// endpoint from the usual AWS_* environment variables).
     #[arg(long, value_name = "STORE", default_value = "file")]
     pub store: String,
+    /// The state database (profile pointers, sequences, what the sweep may delete):
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`. Instances that share the
+    /// store and this database serve as one [default: `sqlite://DATA/state.db` for
+    /// the file store, `sqlite::memory:` for the memory store; required for S3].
+    #[arg(long, value_name = "URL")]
+    pub state: Option<String>,
+    /// How old an unreferenced version must be before the sweep deletes it, and how
+    /// often the sweep runs, seconds (longer than any upload takes).
+    #[arg(long, value_name = "SECS", default_value = "900", value_parser = seconds)]
+    pub sweep_grace: Duration,
     /// Base of every URL in answers [default: `http://` and the listen address].
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
@@ -78,6 +90,20 @@ pub fn run(serve_args: Serve) -> Result<(), String> {
             "file" if serve_args.data.is_none() => "the file store needs --data DIR".into(),
             _ => e.to_string(),
         })?;
+    let state_url = match (&serve_args.state, serve_args.store.as_str()) {
+        (Some(url), _) => url.clone(),
+        (None, "memory") => "sqlite::memory:".to_owned(),
+        (None, "file") => match &serve_args.data {
+            Some(dir) => format!("sqlite://{}", dir.join("state.db").display()),
+            None => return Err("the file store needs --data DIR".into()),
+        },
+        (None, other) => {
+            return Err(format!(
+                "--store {other} needs --state (postgres://… or sqlite://…): the profile \
+                 pointers live in a database, not in the object store"
+            ))
+        }
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let jobs = serve_args.jobs.map_or(cores, |j| j as usize);
     let hygiene = Hygiene {
@@ -108,8 +134,10 @@ pub fn run(serve_args: Serve) -> Result<(), String> {
         let public_url = serve_args
             .public_url
             .unwrap_or_else(|| format!("http://{local}"));
-        let mut builder = Server::builder(config, store, public_url)
+        let state = StateDb::open(&state_url).await.map_err(|e| e.to_string())?;
+        let mut builder = Server::builder(config, store, state, public_url)
             .jobs(jobs)
+            .grace(serve_args.sweep_grace)
             .metrics(install_prometheus().map_err(|e| e.to_string())?);
         if let Some(queue) = serve_args.queue {
             builder = builder.queue(queue);
