@@ -3,6 +3,7 @@
 //! are in [`attacks`], the official Slack SDKs in [`sdk`].
 
 mod attacks;
+mod cluster;
 mod library;
 mod sdk;
 
@@ -145,12 +146,18 @@ fn scratch(name: &str) -> PathBuf {
 /// Starts `avatar serve` on an ephemeral port over `data` with `config` and extra
 /// `flags`, and waits for its ready line.
 fn start_with_flags(data: &Path, config: &str, flags: &[&str]) -> Server {
+    start_with_env(data, config, flags, &[])
+}
+
+/// [`start_with_flags`] with `env` set for the server (the S3 store's `AWS_*`).
+fn start_with_env(data: &Path, config: &str, flags: &[&str], env: &[(String, String)]) -> Server {
     let config_path = data.with_extension("toml");
     std::fs::write(&config_path, config).unwrap();
     let log = data.with_extension("log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_avatar"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(flags)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .arg("--config")
         .arg(&config_path)
         .arg("--data")
