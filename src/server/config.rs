@@ -22,6 +22,8 @@
 //! tier3 = 50
 //! tier4 = 100
 //! auth_failures = 30    # failed authentications per minute per client address
+//! scope = "instance"    # counts kept by each instance (N instances: up to N× each
+//!                       # limit); required with a PostgreSQL state database
 //!
 //! [policy]              # the engine's Policy; every key optional, defaults shown
 //! min_side = 512        # px, smallest side accepted (too_small below)
@@ -127,6 +129,12 @@ pub(crate) struct Token {
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RateLimits {
+    /// Where the counts live: `instance` (each instance counts on its own, so N
+    /// instances behind a balancer allow up to N times each limit). The only scope
+    /// built; required in so many words when instances share a PostgreSQL state
+    /// database, so that nobody runs several instances believing the limits are
+    /// global.
+    pub(crate) scope: Option<Scope>,
     pub(crate) tier2: u32,
     pub(crate) tier3: u32,
     pub(crate) tier4: u32,
@@ -143,8 +151,17 @@ impl Default for RateLimits {
             tier3: 50,
             tier4: 100,
             auth_failures: 30,
+            scope: None,
         }
     }
+}
+
+/// `[rate_limits] scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Scope {
+    /// Counted in each instance's memory.
+    Instance,
 }
 
 /// `[policy]`: each key a [`Policy`] field, absent keys left at their defaults.

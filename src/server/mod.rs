@@ -192,12 +192,22 @@ impl Builder {
         self
     }
 
-    /// Opens the server on its store and state database: sweeps once (the versions
+    /// Opens the server on its store and state database: refuses a shared
+    /// (PostgreSQL) database unless the config's `[rate_limits] scope` says the
+    /// limits are per instance, then sweeps once (the versions
     /// nothing points at, older than the grace period, as the database tells, and
     /// the store's versions the database does not know) and starts the periodic
     /// sweep, a task of the current tokio runtime. Fails if the store or database
     /// cannot be read.
     pub async fn build(self) -> Result<Server, SetupError> {
+        if self.state.is_shared() && self.config.rate_limits.scope.is_none() {
+            return Err(SetupError(
+                "[rate_limits] scope: instances that share a PostgreSQL state database \
+                 keep their rate limits each in its own memory (N instances allow up to \
+                 N times each limit); say scope = \"instance\" to run so"
+                    .into(),
+            ));
+        }
         let store = AvatarStore::new(self.store);
         let swept = sweep::sweep(&self.state, &store, self.grace, true)
             .await

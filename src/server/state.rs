@@ -86,6 +86,8 @@ const SELECT_PROFILE: &str = "SELECT version, renditions, original_ext, sequence
 #[derive(Clone)]
 pub struct StateDb {
     pool: AnyPool,
+    /// A database other machines can reach (PostgreSQL), as opposed to SQLite.
+    shared: bool,
 }
 
 /// A failed database call (the server answers `internal_error`).
@@ -185,7 +187,15 @@ impl StateDb {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        Ok(StateDb { pool })
+        Ok(StateDb {
+            pool,
+            shared: !url.starts_with("sqlite:"),
+        })
+    }
+
+    /// Whether instances on other machines may share this database (PostgreSQL).
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// Whether the database answers a query.

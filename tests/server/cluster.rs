@@ -510,3 +510,30 @@ fn a_user_removed_on_one_instance_is_removed_on_all() {
     assert_eq!(two.profile("t-admin", Some("U1")).code(), "user_not_found");
     assert!(b.keys().is_empty(), "{:?}", b.keys());
 }
+
+#[test]
+fn a_shared_database_needs_the_rate_limit_scope_said() {
+    let b = backends("scope");
+    let data = b.dir.join("unsaid");
+    let config = data.with_extension("toml");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(&config, CONFIG.replace("scope = \"instance\"\n", "")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_avatar"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            "s3://avatars",
+            "--state",
+        ])
+        .arg(&b.state_url)
+        .arg("--config")
+        .arg(&config)
+        .envs(b.s3_env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("[rate_limits] scope"), "{stderr}");
+}

@@ -118,6 +118,7 @@ scopes = ["users.profile:write"]
 tier2 = 1000
 tier3 = 1000
 tier4 = 1000
+scope = "instance"
 "#;
 
 /// A running server; killed (SIGKILL) when dropped.
