@@ -5,7 +5,7 @@
 # need as shell assignments (eval them), and leaves the two servers running; their
 # process ids are in DIR/pids (`kill $(cat DIR/pids)` stops them).
 #
-# usage: eval "$(bench/serve/backends.sh DIR)"
+# usage: env=$(bench/serve/backends.sh DIR) && eval "$env"
 #   then: avatar serve --store s3://avatars --state "$AVATAR_STATE" ... (with the
 #   AWS_* variables exported)
 set -euo pipefail
@@ -21,6 +21,11 @@ owner=()
 if [ "$(id -u)" = 0 ]; then
   owner=(setpriv --reuid=postgres --regid=postgres --init-groups --)
   mkdir -p "$dir/pg" && chown -R postgres:postgres "$dir/pg"
+  if ! "${owner[@]}" test -w "$dir/pg"; then
+    echo "backends.sh: the postgres user cannot reach $dir/pg (a parent directory is" \
+      "private, as mktemp -d makes it: chmod 755 it)" >&2
+    exit 1
+  fi
 fi
 mkdir -p "$dir/pg"
 "${owner[@]}" "$pg_bin/initdb" -A trust -U avatar --no-sync -D "$dir/pg/data" > "$dir/initdb.log" 2>&1

@@ -19,7 +19,7 @@ instances=${4:-1}
 jobs=${5:-$(nproc)}
 work=$(mktemp -d)
 servers=()
-trap 'kill "${servers[@]}" $(cat "$work/backends/pids" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${servers[@]}" $(cat "$work/backends/pids" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$work" 2>/dev/null || true' EXIT
 
 (cd "$root" && cargo build --release --quiet --features server --bin avatar)
 
@@ -30,12 +30,15 @@ trap 'kill "${servers[@]}" $(cat "$work/backends/pids" 2>/dev/null) 2>/dev/null 
     printf '[[user]]\nid = "U%s"\nteam = "T1"\nname = "load%s"\n' "$c" "$c"
     printf '[[token]]\ntoken = "t%s"\nuser = "U%s"\ntype = "user"\nscopes = ["users.profile:write", "users.profile:read"]\n' "$c" "$c"
   done
-  printf '[rate_limits]\ntier2 = 1000000\ntier3 = 1000000\ntier4 = 1000000\n'
+  printf '[rate_limits]\ntier2 = 1000000\ntier3 = 1000000\ntier4 = 1000000\nscope = "instance"\n'
 } > "$work/config.toml"
 
 store=(--data "$work/data")
-if [ "$instances" -gt 1 ]; then
-  eval "$("$here/backends.sh" "$work/backends")"
+if [ "$instances" -gt 1 ] || [ "${STORE:-}" = s3 ]; then
+  # The database runs as the postgres user when we are root: it must reach $work.
+  chmod 755 "$work"
+  backends=$("$here/backends.sh" "$work/backends")
+  eval "$backends"
   store=(--store s3://avatars --state "$AVATAR_STATE")
 fi
 bases=()

@@ -52,11 +52,11 @@ impl AvatarStore {
         &self,
         user: &str,
         version: &str,
-        file: &str,
+        file: String,
         bytes: Vec<u8>,
     ) -> Result<()> {
         self.inner
-            .put(&object_path(user, version, file), PutPayload::from(bytes))
+            .put(&object_path(user, version, &file), PutPayload::from(bytes))
             .await
             .map(|_| ())
     }
