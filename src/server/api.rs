@@ -122,10 +122,10 @@ async fn healthz() -> Response {
     slack(json!({"ok": true}))
 }
 
-/// `GET /readyz`: 200 when the object store answers a read, 503 when it does not
-/// (readiness: a load balancer sends no uploads to an instance that cannot store
-/// them). Anyone may ask, so the answer is reused for a second: at most one store
-/// read a second, whoever asks and however often.
+/// `GET /readyz`: 200 when the object store and the state database answer a read,
+/// 503 when either does not (readiness: a load balancer sends no uploads to an
+/// instance that cannot store them). Anyone may ask, so the answer is reused for a
+/// second: at most one read of each a second, whoever asks and however often.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     let ready = {
         let mut last = app.readiness.lock().await;
