@@ -141,6 +141,46 @@ fn nonce() -> [u8; 16] {
     n
 }
 
+/// Moves a pointer the server kept in the object store before the state database
+/// (`profiles/<user>.json`, up to 0.2) into the database, if the database has never
+/// seen a change of that user; so an upgrade keeps every avatar (and the sweep,
+/// which deletes versions the database does not know, leaves them alone).
+async fn import_legacy(state: &StateDb, store: &AvatarStore, user: &str) -> Result<(), String> {
+    if state.profile(user).await.map_err(|e| e.0)?.sequence != 0 {
+        return Ok(());
+    }
+    let Some(legacy) = store
+        .legacy_profile(user)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    if let Some(v) = &legacy.version {
+        // Already registered by an instance that imported it and died before the flip.
+        if !state.knows(user, v).await.map_err(|e| e.0)? {
+            state
+                .begin_version(user, v, store::now())
+                .await
+                .map_err(|e| e.0)?;
+        }
+    }
+    state
+        .change(user, store::now(), false, |p| {
+            if p.sequence != 0 {
+                return Ok(false); // another instance imported it first
+            }
+            *p = legacy;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| match e {
+            state::Refused::Db(e) => e.0,
+            state::Refused::Code(c) => c.to_owned(),
+        })?;
+    Ok(())
+}
+
 /// Builds a [`Server`]: [`Server::builder`], the setters, then [`Builder::build`].
 #[must_use]
 pub struct Builder {
@@ -209,6 +249,11 @@ impl Builder {
             ));
         }
         let store = AvatarStore::new(self.store);
+        for u in &self.config.users {
+            import_legacy(&self.state, &store, &u.id)
+                .await
+                .map_err(|e| SetupError(format!("importing the profile of {}: {e}", u.id)))?;
+        }
         let swept = sweep::sweep(&self.state, &store, self.grace, true)
             .await
             .map_err(|e| SetupError(format!("start-up sweep: {e}")))?;

@@ -16,6 +16,8 @@ use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 
+use super::state::{Profile, Stored};
+
 #[derive(Clone)]
 pub struct AvatarStore {
     inner: Arc<dyn ObjectStore>,
@@ -45,6 +47,39 @@ impl AvatarStore {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => true,
             Err(_) => false,
         }
+    }
+
+    /// The pointer the server kept in the store before the state database
+    /// (`profiles/<user>.json`), if there is one: imported once at start-up.
+    pub async fn legacy_profile(&self, user: &str) -> Result<Option<Profile>> {
+        let path = Path::from(format!("profiles/{user}.json"));
+        let bytes = match self.inner.get(&path).await {
+            Ok(got) => got.bytes().await?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        #[derive(serde::Deserialize)]
+        struct Legacy {
+            version: Option<String>,
+            renditions: Vec<Stored>,
+            original_ext: Option<String>,
+            sequence: u64,
+            created: u64,
+            changed: u64,
+            removed: bool,
+        }
+        // Unreadable: nothing to import (the objects stay until the sweep's grace).
+        Ok(serde_json::from_slice::<Legacy>(&bytes)
+            .ok()
+            .map(|l| Profile {
+                version: l.version,
+                renditions: l.renditions,
+                original_ext: l.original_ext,
+                sequence: l.sequence,
+                created: l.created,
+                changed: l.changed,
+                removed: l.removed,
+            }))
     }
 
     /// Writes one object of a version (before any pointer names it).

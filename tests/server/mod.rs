@@ -1315,3 +1315,62 @@ fn json_request_logs() {
         .iter()
         .all(|r| r["status"] == 200 && r["request_id"].is_string()));
 }
+
+/// A data directory written by 0.2, which kept each profile pointer in the store
+/// (`profiles/<user>.json`): the first start imports it, so the avatar stays served
+/// and its sequence goes on, though its objects are older than the sweep's grace.
+#[test]
+fn a_profile_kept_in_the_store_by_0_2_is_imported() {
+    let data = scratch("legacy");
+    let version = "0123456789abcdef0123456789abcdef";
+    let photo = fixture("size_512x512_min.jpg");
+    let avatar = avatar_engine::process(
+        &avatar_engine::Policy::default(),
+        &avatar_engine::Upload::new(&photo),
+    )
+    .unwrap();
+    let dir = data.join(format!("avatars/U1/{version}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    let mut renditions = Vec::new();
+    for r in &avatar.renditions {
+        let mut names = vec![format!("{}.jpg", r.size)];
+        if r.size == 512 {
+            names.push("original.jpg".into());
+        }
+        for name in names {
+            let path = dir.join(name);
+            std::fs::write(&path, &r.bytes).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(two_hours_ago).unwrap();
+        }
+        renditions.push(serde_json::json!({"size": r.size, "ext": "jpg"}));
+    }
+    std::fs::create_dir_all(data.join("profiles")).unwrap();
+    let legacy = serde_json::json!({
+        "version": version, "renditions": renditions, "original_ext": "jpg",
+        "sequence": 5, "created": 100, "changed": 200, "removed": false,
+    });
+    std::fs::write(data.join("profiles/U1.json"), legacy.to_string()).unwrap();
+
+    let s = start_with_flags(&data, CONFIG, &["--sweep-grace", "1"]);
+    assert_eq!(
+        assert_complete(&s, "t-ada").as_deref(),
+        Some(&version[..12])
+    );
+    let del = curl(&[
+        "-X",
+        "DELETE",
+        "-H",
+        "Authorization: Bearer t-ada",
+        &format!("{}/management/v1/users/U1/avatar", s.base),
+    ]);
+    assert_eq!(del.json()["details"]["sequence"], "6");
+    // Imported once: a restart does not bring the cleared avatar back.
+    drop(s);
+    let s = start_with_flags(&data, CONFIG, &["--sweep-grace", "1"]);
+    assert_eq!(
+        s.profile("t-ada", None).json()["profile"]["is_custom_image"],
+        false
+    );
+}
