@@ -17,7 +17,7 @@ mod generate;
 use std::borrow::Cow;
 use std::path::Path;
 
-use avatar_engine::Policy;
+use avatar_engine::{Policy, Upload};
 use generate::Rng;
 
 /// One frame to write: where it lies, its local palette and its indices.
@@ -32,11 +32,21 @@ struct Frame {
 }
 
 /// Encodes frames on a `side`² screen, as many as fit in `max_bytes` (at most 50).
-fn gif(side: u16, max_bytes: usize, mut next: impl FnMut(usize) -> Frame) -> (Vec<u8>, usize) {
+fn gif(side: u16, max_bytes: usize, next: impl FnMut(usize) -> Frame) -> (Vec<u8>, usize) {
+    gif_capped(side, max_bytes, Policy::default().max_frames as usize, next)
+}
+
+/// [`gif`] of at most `max_frames` frames.
+fn gif_capped(
+    side: u16,
+    max_bytes: usize,
+    max_frames: usize,
+    mut next: impl FnMut(usize) -> Frame,
+) -> (Vec<u8>, usize) {
     let mut enc = gif::Encoder::new(Vec::new(), side, side, &[]).expect("screen");
     enc.set_repeat(gif::Repeat::Infinite).expect("repeat");
     let mut written = 0;
-    for i in 0..Policy::default().max_frames as usize {
+    for i in 0..max_frames {
         let f = next(i);
         let frame = gif::Frame {
             left: f.left,
@@ -96,9 +106,25 @@ fn shell(rng: &mut Rng, r: f32) -> [u8; 3] {
 }
 
 /// The legitimate animation: a 1024² picture panned 8 pixels a frame, each frame
-/// quantised to its own 256-colour palette (NeuQuant), as GIF makers do.
+/// quantised to its own 256-colour palette (NeuQuant), as GIF makers do; as many
+/// frames as the default policy admits, in the upload (`max_input_bytes`) and in
+/// every rendition (`max_output_bytes`: the engine is asked, one frame fewer each
+/// time it refuses).
 fn photo_pan(picture: &[u8], max_bytes: usize) -> (Vec<u8>, usize) {
-    gif(1024, max_bytes, |i| {
+    let mut cap = Policy::default().max_frames as usize;
+    loop {
+        let (bytes, frames) = photo_pan_capped(picture, max_bytes, cap);
+        let refused = avatar_engine::process(&Policy::default(), &Upload::new(&bytes))
+            .is_err_and(|e| e.code() == "too_large");
+        if !refused || frames <= 1 {
+            return (bytes, frames);
+        }
+        cap = frames - 1;
+    }
+}
+
+fn photo_pan_capped(picture: &[u8], max_bytes: usize, max_frames: usize) -> (Vec<u8>, usize) {
+    gif_capped(1024, max_bytes, max_frames, |i| {
         let mut rgba = Vec::with_capacity(1024 * 1024 * 4);
         for y in 0..1024usize {
             for x in 0..1024usize {
