@@ -145,16 +145,22 @@ fn nonce() -> [u8; 16] {
 /// (`profiles/<user>.json`, up to 0.2) into the database, if the database has never
 /// seen a change of that user; so an upgrade keeps every avatar (and the sweep,
 /// which deletes versions the database does not know, leaves them alone).
-async fn import_legacy(state: &StateDb, store: &AvatarStore, user: &str) -> Result<(), String> {
-    if state.profile(user).await.map_err(|e| e.0)?.sequence != 0 {
-        return Ok(());
+/// Returns the user's profile as the database then has it.
+async fn import_legacy(
+    state: &StateDb,
+    store: &AvatarStore,
+    user: &str,
+) -> Result<state::Profile, String> {
+    let profile = state.profile(user).await.map_err(|e| e.0)?;
+    if profile.sequence != 0 {
+        return Ok(profile);
     }
     let Some(legacy) = store
         .legacy_profile(user)
         .await
         .map_err(|e| e.to_string())?
     else {
-        return Ok(());
+        return Ok(profile);
     };
     if let Some(v) = &legacy.version {
         // Already registered by an instance that imported it and died before the flip.
@@ -165,7 +171,7 @@ async fn import_legacy(state: &StateDb, store: &AvatarStore, user: &str) -> Resu
                 .map_err(|e| e.0)?;
         }
     }
-    state
+    let (_, after) = state
         .change(user, store::now(), false, |p| {
             if p.sequence != 0 {
                 return Ok(false); // another instance imported it first
@@ -178,7 +184,7 @@ async fn import_legacy(state: &StateDb, store: &AvatarStore, user: &str) -> Resu
             state::Refused::Db(e) => e.0,
             state::Refused::Code(c) => c.to_owned(),
         })?;
-    Ok(())
+    Ok(after)
 }
 
 /// Builds a [`Server`]: [`Server::builder`], the setters, then [`Builder::build`].
@@ -249,25 +255,19 @@ impl Builder {
             ));
         }
         let store = AvatarStore::new(self.store);
+        // One read of each profile: the 0.2 import, and the removed users' cache.
+        let mut removed = HashSet::new();
         for u in &self.config.users {
-            import_legacy(&self.state, &store, &u.id)
+            let profile = import_legacy(&self.state, &store, &u.id)
                 .await
-                .map_err(|e| SetupError(format!("importing the profile of {}: {e}", u.id)))?;
+                .map_err(|e| SetupError(format!("reading the profile of {}: {e}", u.id)))?;
+            if profile.removed {
+                removed.insert(u.id.clone());
+            }
         }
         let swept = sweep::sweep(&self.state, &store, self.grace, true)
             .await
             .map_err(|e| SetupError(format!("start-up sweep: {e}")))?;
-        let mut removed = HashSet::new();
-        for u in &self.config.users {
-            let removed_user = self
-                .state
-                .is_removed(&u.id)
-                .await
-                .map_err(|e| SetupError(format!("reading the profile of {}: {}", u.id, e.0)))?;
-            if removed_user {
-                removed.insert(u.id.clone());
-            }
-        }
         // The largest request body: the engine's largest upload and room for arguments.
         let max_body = self.config.policy.max_input_bytes + (64 << 10);
         let queue = self.queue.unwrap_or(4 * self.jobs);

@@ -132,6 +132,30 @@ fn profile_of(row: &AnyRow) -> Result<Profile, sqlx::Error> {
     })
 }
 
+/// Moves a version from state `from` to `to` (its state's time becoming `now`) inside
+/// `tx`; whether it was in `from`.
+async fn move_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &str,
+    version: &str,
+    from: &str,
+    to: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE avatar_versions SET state = $4, since = $5
+         WHERE user_id = $1 AND version = $2 AND state = $3",
+    )
+    .bind(user)
+    .bind(version)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
 impl StateDb {
     /// Connects to `url` and creates the tables (`avatar_profiles`, `avatar_versions`)
     /// if missing: `sqlite://PATH` (the file is created; processes on one machine may
@@ -276,16 +300,7 @@ impl StateDb {
         let now_i = to_i64(now);
         if after.version != before.version {
             if let Some(new) = &after.version {
-                let claimed = sqlx::query(
-                    "UPDATE avatar_versions SET state = 'current', since = $3
-                     WHERE user_id = $1 AND version = $2 AND state = 'publishing'",
-                )
-                .bind(user)
-                .bind(new.as_str())
-                .bind(now_i)
-                .execute(&mut *tx)
-                .await?;
-                if claimed.rows_affected() != 1 {
+                if !move_version(&mut tx, user, new, "publishing", "current", now_i).await? {
                     tx.rollback().await?;
                     return Err(Refused::Code("internal_error"));
                 }
@@ -305,15 +320,7 @@ impl StateDb {
             .as_ref()
             .filter(|_| after.version != before.version)
         {
-            sqlx::query(
-                "UPDATE avatar_versions SET state = 'retired', since = $3
-                 WHERE user_id = $1 AND version = $2 AND state = 'current'",
-            )
-            .bind(user)
-            .bind(old.as_str())
-            .bind(now_i)
-            .execute(&mut *tx)
-            .await?;
+            move_version(&mut tx, user, old, "current", "retired", now_i).await?;
         }
         let renditions = serde_json::to_string(&after.renditions).expect("renditions serialise");
         sqlx::query(

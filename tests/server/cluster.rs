@@ -449,14 +449,7 @@ fn kill_9_of_one_instance_loses_nothing_acknowledged() {
     let acknowledged = reported(&survivor);
     for round in 0..4u64 {
         let mut victim = b.instance(1, &grace);
-        let url = victim.api("users.setPhoto");
-        let mut upload = Command::new("curl")
-            .args(["-s", "-H", "Authorization: Bearer t-ada", "-F"])
-            .arg(format!("image=@{photo};type=image/jpeg"))
-            .arg(&url)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut upload = victim.set_photo_in_background(&photo, "image/jpeg");
         std::thread::sleep(Duration::from_millis(10 + round * 40));
         victim.child.kill().unwrap(); // SIGKILL
         let _ = victim.child.wait();

@@ -283,6 +283,18 @@ impl Server {
         curl(&args)
     }
 
+    /// `t-ada`'s setPhoto of `file` (of type `mime`) in a curl of its own, not waited
+    /// for (to kill the server part-way through it).
+    fn set_photo_in_background(&self, file: &str, mime: &str) -> Child {
+        Command::new("curl")
+            .args(["-s", "-H", "Authorization: Bearer t-ada", "-F"])
+            .arg(format!("image=@{file};type={mime}"))
+            .arg(self.api("users.setPhoto"))
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     fn profile(&self, token: &str, user: Option<&str>) -> Reply {
         let mut url = format!("{}?token={token}", self.api("users.profile.get"));
         if let Some(u) = user {
@@ -876,19 +888,12 @@ fn kill_9_at_any_moment_leaves_complete_sets() {
     for round in 0..6u64 {
         let mut s = start_with_flags(&data, CONFIG, &grace);
         // Start an upload in the background and kill the server part-way through it.
-        let url = s.api("users.setPhoto");
         let (file, mime) = if round % 2 == 0 {
             (&a, "image/jpeg")
         } else {
             (&b, "image/png")
         };
-        let mut upload = Command::new("curl")
-            .args(["-s", "-H", "Authorization: Bearer t-ada", "-F"])
-            .arg(format!("image=@{file};type={mime}"))
-            .arg(&url)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut upload = s.set_photo_in_background(file, mime);
         std::thread::sleep(std::time::Duration::from_millis(5 + round * 15));
         s.child.kill().unwrap(); // SIGKILL
         let _ = s.child.wait();
