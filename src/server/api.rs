@@ -22,9 +22,10 @@ use crate::{
 
 use super::admission::{Admitted, AnonymousUploads};
 use super::auth::{authenticate, Caller, FailureLimiter, Needs, RateLimiter, Tier};
-use super::config::{valid_id, Config, TokenType};
+use super::config::{valid_id, Config, TokenType, User};
 use super::identicon;
 use super::log::{log_requests, LogSlot, SlackCode};
+use super::profile::Edit;
 use super::request::{self, Accepts, Args};
 use super::state::{Profile, Refused, StateDb, StateError, Stored};
 use super::store::{now, AvatarStore};
@@ -101,6 +102,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/users.setPhoto", any(set_photo))
         .route("/api/users.deletePhoto", any(delete_photo))
         .route("/api/users.profile.get", any(profile_get))
+        .route("/api/users.profile.set", any(profile_set))
         .route("/api/admin.users.remove", any(users_remove))
         .route("/management/v1/users/{user}/avatar", delete(zitadel_delete))
         .route("/avatars/{user}/{version}/{file}", get(avatar_file))
@@ -580,6 +582,8 @@ enum Clear {
 const WRITE: &str = "users.profile:write";
 const READ: &str = "users.profile:read";
 const ADMIN: &str = "admin.users:write";
+/// Without it, profiles are answered without their `email` (as Slack does).
+const READ_EMAIL: &str = "users:read.email";
 
 /// What a Slack method accepts and needs of its caller.
 #[derive(Clone, Copy)]
@@ -598,6 +602,20 @@ const WRITE_TIER2: Spec = Spec {
         scope: WRITE,
         bots: false,
         tier: Tier::Two,
+    },
+};
+
+/// profile.set: form, multipart or JSON (the Python SDK sends JSON), user tokens with
+/// the write scope, Tier 3.
+const WRITE_TIER3: Spec = Spec {
+    accepts: Accepts {
+        json: true,
+        multipart: true,
+    },
+    needs: Needs {
+        scope: WRITE,
+        bots: false,
+        tier: Tier::Three,
     },
 };
 
@@ -834,24 +852,111 @@ async fn delete_photo(State(app): State<Arc<App>>, request: Request) -> Response
 
 async fn profile_get(State(app): State<Arc<App>>, request: Request) -> Response {
     app.call(READ_TIER4, request, async |args, caller| {
-        let id = args.get("user").unwrap_or(&caller.user.id);
-        let user = app
-            .config
-            .users
-            .iter()
-            .find(|u| u.id == id && u.team == caller.user.team)
-            .ok_or("user_not_found")?;
+        let user = app.team_member(&caller, args.get("user"))?;
         let profile = app.state.profile(&user.id).await?;
         if profile.removed {
             return Err("user_not_found".into());
         }
-        let mut fields = Map::new();
-        fields.insert("real_name".into(), user.name.clone().into());
-        fields.insert("display_name".into(), user.name.clone().into());
-        fields.extend(app.image_fields(&user.id, &profile));
-        Ok(json!({"ok": true, "profile": fields}))
+        Ok(json!({"ok": true, "profile": app.profile_json(&caller, user, &profile)}))
     })
     .await
+}
+
+impl App {
+    /// The user `id` names in the caller's team (the caller when `None`), or
+    /// `user_not_found`: users of other teams are not told apart from unknown ids.
+    fn team_member(&self, caller: &Caller, id: Option<&str>) -> Result<&User, Fail> {
+        let id = id.unwrap_or(&caller.user.id);
+        self.config
+            .users
+            .iter()
+            .find(|u| u.id == id && u.team == caller.user.team)
+            .ok_or(Fail::Code("user_not_found"))
+    }
+
+    /// A whole profile as `users.profile.get` answers it: the text fields (the email
+    /// only for a token with `users:read.email`), then the image fields.
+    fn profile_json(&self, caller: &Caller, user: &User, profile: &Profile) -> Map<String, Value> {
+        let with_email = caller.token.scopes.iter().any(|s| s == READ_EMAIL);
+        let mut fields = profile.fields.render(&user.name, now(), with_email);
+        fields.extend(self.image_fields(&user.id, profile));
+        fields
+    }
+}
+
+// ---------------------------------------------------------------- users.profile.set
+
+async fn profile_set(State(app): State<Arc<App>>, request: Request) -> Response {
+    app.call(WRITE_TIER3, request, async |args, caller| {
+        profile_set_inner(&app, args, caller).await
+    })
+    .await
+}
+
+/// Checks in this order: the arguments' form and the profile's shape
+/// (`invalid_arguments`, `invalid_profile`), whose profile (`user_not_found`,
+/// `not_admin`, `not_app_admin`, `cannot_update_admin_user`), the email's changer
+/// (`not_admin`), the values (see `profile.rs`), then the write (`email_taken`,
+/// `profile_set_failed`).
+async fn profile_set_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Result<Value, Fail> {
+    let edit = Edit::from_arguments(args.get("profile"), args.get("name"), args.get("value"))?;
+    let target = app.team_member(&caller, args.get("user"))?;
+    let own = target.id == caller.user.id;
+    let admin = caller.user.admin || caller.user.primary_owner;
+    if !own {
+        if target.deleted || app.is_removed(&target.id).await? {
+            return Err("user_not_found".into());
+        }
+        if !admin {
+            return Err("not_admin".into());
+        }
+        if target.is_bot && !caller.user.primary_owner {
+            return Err("not_app_admin".into());
+        }
+        if (target.admin || target.primary_owner) && !caller.user.primary_owner {
+            return Err("cannot_update_admin_user".into());
+        }
+    }
+    // Only an admin changes an email, and (Slack's documentation) never their own.
+    if edit.sets_email() && (!admin || own) {
+        return Err("not_admin".into());
+    }
+    edit.check()?;
+    let when = now();
+    let changed = app
+        .state
+        .change_in_team(&target.id, &target.team, when, |profile| {
+            // Removed on another instance since the checks above.
+            if profile.removed {
+                return Err(if own {
+                    "account_inactive"
+                } else {
+                    "user_not_found"
+                });
+            }
+            // A call that changes nothing (an expired status aside) is no change.
+            let fields = edit.applied(&profile.fields, when);
+            if fields == profile.fields.as_of(when) {
+                return Ok(false);
+            }
+            profile.fields = fields;
+            profile.sequence += 1;
+            profile.changed = profile.changed.max(when);
+            if profile.created == 0 {
+                profile.created = profile.changed;
+            }
+            Ok(true)
+        })
+        .await;
+    let (_, after) = changed.map_err(|refused| match refused {
+        Refused::Db(e) => {
+            tracing::warn!(error = %e.0, "profile write failed");
+            metrics::counter!(super::metrics::STORE_ERRORS).increment(1);
+            Fail::Code("profile_set_failed")
+        }
+        Refused::Code(code) => Fail::Code(code),
+    })?;
+    Ok(json!({"ok": true, "profile": app.profile_json(&caller, target, &after)}))
 }
 
 // ---------------------------------------------------------------- admin.users.remove

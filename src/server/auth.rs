@@ -21,9 +21,6 @@ pub struct Needs {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Tier {
     Two,
-    /// No method served here is Tier 3; it keeps the config's `tier3` meaningful for
-    /// methods added later.
-    #[allow(dead_code)]
     Three,
     Four,
 }

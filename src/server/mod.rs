@@ -43,6 +43,7 @@ mod identicon;
 mod listen;
 mod log;
 mod metrics;
+mod profile;
 mod request;
 mod state;
 mod store;

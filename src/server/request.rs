@@ -273,7 +273,11 @@ async fn parse<E: From<&'static str>>(
                     serde_json::Value::Number(n) => n.to_string(),
                     serde_json::Value::Bool(b) => b.to_string(),
                     serde_json::Value::Array(_) => return Err("invalid_array_arg".into()),
-                    _ => return Err("invalid_arguments".into()),
+                    // As its JSON text, as a form would carry it (`users.profile.set`'s
+                    // `profile`).
+                    serde_json::Value::Object(_) => v.to_string(),
+                    // Not given (Slack's SDKs drop unset arguments; others send null).
+                    serde_json::Value::Null => continue,
                 };
                 args.push(k.clone(), v)?;
             }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+use super::profile::Fields;
 use super::SetupError;
 
 /// One stored rendition, as the profile lists it.
@@ -47,10 +48,12 @@ pub(crate) struct Profile {
     pub changed: u64,
     /// Set by `admin.users.remove`.
     pub removed: bool,
+    /// Names, title, status and the rest `users.profile.set` sets.
+    pub fields: Fields,
 }
 
 /// The tables, created if missing (by whichever instance starts first).
-const SCHEMA: [&str; 3] = [
+const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS avatar_profiles (
         user_id TEXT PRIMARY KEY,
         version TEXT,
@@ -59,7 +62,16 @@ const SCHEMA: [&str; 3] = [
         sequence BIGINT NOT NULL,
         created BIGINT NOT NULL,
         changed BIGINT NOT NULL,
-        removed BIGINT NOT NULL
+        removed BIGINT NOT NULL,
+        fields TEXT NOT NULL DEFAULT '{}'
+    )",
+    // Who holds each email, per team, lower-cased: the primary key is what keeps two
+    // users of a team from setting one address at once.
+    "CREATE TABLE IF NOT EXISTS avatar_emails (
+        team TEXT NOT NULL,
+        email TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (team, email)
     )",
     "CREATE TABLE IF NOT EXISTS avatar_versions (
         user_id TEXT NOT NULL,
@@ -78,7 +90,11 @@ const LOCK_ROW: &str = "INSERT INTO avatar_profiles
     ON CONFLICT (user_id) DO UPDATE SET sequence = avatar_profiles.sequence";
 
 const SELECT_PROFILE: &str = "SELECT version, renditions, original_ext, sequence, created,
-    changed, removed FROM avatar_profiles WHERE user_id = $1";
+    changed, removed, fields FROM avatar_profiles WHERE user_id = $1";
+
+/// 0.3.0 made `avatar_profiles` without `fields`: added once, by the first instance
+/// of a later version to start (the column's default reads as no fields set).
+const ADD_FIELDS: &str = "ALTER TABLE avatar_profiles ADD COLUMN fields TEXT NOT NULL DEFAULT '{}'";
 
 /// The state database: profile pointers, ZITADEL sequences and which versions the
 /// sweep may delete, shared by every instance that opens the same URL
@@ -121,6 +137,7 @@ fn to_i64(v: u64) -> i64 {
 
 fn profile_of(row: &AnyRow) -> Result<Profile, sqlx::Error> {
     let renditions: String = row.try_get("renditions")?;
+    let fields: String = row.try_get("fields")?;
     Ok(Profile {
         version: row.try_get("version")?,
         renditions: serde_json::from_str(&renditions).unwrap_or_default(),
@@ -129,6 +146,8 @@ fn profile_of(row: &AnyRow) -> Result<Profile, sqlx::Error> {
         created: row.try_get::<i64, _>("created")?.max(0) as u64,
         changed: row.try_get::<i64, _>("changed")?.max(0) as u64,
         removed: row.try_get::<i64, _>("removed")? != 0,
+        // Written only by this code from a `Fields`: unreadable means damaged by hand.
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
     })
 }
 
@@ -154,6 +173,37 @@ async fn move_version(
     .execute(&mut **tx)
     .await?;
     Ok(moved.rows_affected() == 1)
+}
+
+/// Gives `user` of `team` the (lower-cased) `email`, or none, inside `tx`: false if
+/// another user of the team holds it, now or in a transaction committed first.
+async fn claim_email(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    team: &str,
+    user: &str,
+    email: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM avatar_emails WHERE team = $1 AND user_id = $2")
+        .bind(team)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    let Some(email) = email else {
+        return Ok(true);
+    };
+    let inserted =
+        sqlx::query("INSERT INTO avatar_emails (team, email, user_id) VALUES ($1, $2, $3)")
+            .bind(team)
+            .bind(email)
+            .bind(user)
+            .execute(&mut **tx)
+            .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        // Held by another user; PostgreSQL waits for a racing holder's commit first.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 impl StateDb {
@@ -195,14 +245,24 @@ impl StateDb {
                 .await
                 .map_err(fail)?;
         }
-        // Instances starting together race to create the tables: PostgreSQL may refuse
-        // the loser's `IF NOT EXISTS` with a unique violation. Once more, then done.
+        // Instances starting together race to create the tables (PostgreSQL may refuse
+        // the loser's `IF NOT EXISTS` with a unique violation) and to add the column
+        // (the loser's ALTER finds it there). Once more, then done.
         for attempt in 0..3 {
             let mut result = Ok(());
             for statement in SCHEMA {
                 result = sqlx::query(statement).execute(&pool).await.map(|_| ());
                 if result.is_err() {
                     break;
+                }
+            }
+            if result.is_ok() {
+                let has_fields = sqlx::query("SELECT fields FROM avatar_profiles LIMIT 1")
+                    .fetch_optional(&pool)
+                    .await
+                    .is_ok();
+                if !has_fields {
+                    result = sqlx::query(ADD_FIELDS).execute(&pool).await.map(|_| ());
                 }
             }
             match result {
@@ -277,10 +337,35 @@ impl StateDb {
     /// profile at another version, that version must still be `publishing` (else
     /// `internal_error`: the sweep took it) and becomes `current`, and the version it
     /// replaced becomes `retired`; `retire_all` also retires every version of the
-    /// user. Returns the profile before and after.
+    /// user. Returns the profile before and after. The edit must leave the email as
+    /// it was: [`change_in_team`](Self::change_in_team) changes emails.
     pub(crate) async fn change(
         &self,
         user: &str,
+        now: u64,
+        retire_all: bool,
+        change: impl FnOnce(&mut Profile) -> Result<bool, &'static str>,
+    ) -> Result<(Profile, Profile), Refused> {
+        self.change_with(user, None, now, retire_all, change).await
+    }
+
+    /// [`change`](Self::change) for a user of `team`, whose edit may also change the
+    /// email: the new address must not be another user's of the team
+    /// (`email_taken`, also when two such changes race).
+    pub(crate) async fn change_in_team(
+        &self,
+        user: &str,
+        team: &str,
+        now: u64,
+        change: impl FnOnce(&mut Profile) -> Result<bool, &'static str>,
+    ) -> Result<(Profile, Profile), Refused> {
+        self.change_with(user, Some(team), now, false, change).await
+    }
+
+    async fn change_with(
+        &self,
+        user: &str,
+        team: Option<&str>,
         now: u64,
         retire_all: bool,
         change: impl FnOnce(&mut Profile) -> Result<bool, &'static str>,
@@ -322,10 +407,22 @@ impl StateDb {
         {
             move_version(&mut tx, user, old, "current", "retired", now_i).await?;
         }
+        let email = after.fields.email_key();
+        if email != before.fields.email_key() {
+            let Some(team) = team else {
+                tx.rollback().await?;
+                return Err(Refused::Code("internal_error"));
+            };
+            if !claim_email(&mut tx, team, user, email.as_deref()).await? {
+                tx.rollback().await?;
+                return Err(Refused::Code("email_taken"));
+            }
+        }
         let renditions = serde_json::to_string(&after.renditions).expect("renditions serialise");
+        let fields = serde_json::to_string(&after.fields).expect("fields serialise");
         sqlx::query(
             "UPDATE avatar_profiles SET version = $2, renditions = $3, original_ext = $4,
-                sequence = $5, created = $6, changed = $7, removed = $8
+                sequence = $5, created = $6, changed = $7, removed = $8, fields = $9
              WHERE user_id = $1",
         )
         .bind(user)
@@ -336,6 +433,7 @@ impl StateDb {
         .bind(to_i64(after.created))
         .bind(to_i64(after.changed))
         .bind(i64::from(after.removed))
+        .bind(fields)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -501,6 +599,108 @@ mod tests {
             .unwrap();
             assert!(db.is_removed("U1").await.unwrap());
             assert_eq!(db.sweepable(7, 10).await.unwrap().len(), 1);
+        });
+    }
+
+    fn set_email(email: &'static str) -> impl FnOnce(&mut Profile) -> Result<bool, &'static str> {
+        move |p| {
+            p.fields.email = Some(email.into());
+            p.sequence += 1;
+            Ok(true)
+        }
+    }
+
+    #[test]
+    fn an_email_belongs_to_one_user_of_a_team() {
+        run(async {
+            let db = StateDb::open("sqlite::memory:").await.unwrap();
+            db.change_in_team("U1", "T1", 1, set_email("Ada@X.example"))
+                .await
+                .unwrap();
+            let taken = db
+                .change_in_team("U2", "T1", 2, set_email("ada@x.example"))
+                .await;
+            assert!(matches!(taken, Err(Refused::Code("email_taken"))));
+            assert_eq!(
+                db.profile("U2").await.unwrap(),
+                Profile::default(),
+                "nothing written"
+            );
+            // Another team may use it; its holder may change its case.
+            db.change_in_team("U9", "T2", 3, set_email("ada@x.example"))
+                .await
+                .unwrap();
+            db.change_in_team("U1", "T1", 4, set_email("ADA@x.example"))
+                .await
+                .unwrap();
+            // Once its holder moves on, it is free.
+            db.change_in_team("U1", "T1", 5, set_email("a@y.example"))
+                .await
+                .unwrap();
+            db.change_in_team("U2", "T1", 6, set_email("ada@x.example"))
+                .await
+                .unwrap();
+            let u2 = db.profile("U2").await.unwrap();
+            assert_eq!(
+                (u2.fields.email.as_deref(), u2.sequence),
+                (Some("ada@x.example"), 1)
+            );
+            // Without a team, an email cannot change.
+            let teamless = db.change("U3", 7, false, set_email("c@x.example")).await;
+            assert!(matches!(teamless, Err(Refused::Code("internal_error"))));
+        });
+    }
+
+    #[test]
+    fn a_0_3_0_database_gains_the_fields_column() {
+        run(async {
+            let dir = std::env::temp_dir().join(format!("avatar-state-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("old.db");
+            let _ = std::fs::remove_file(&path);
+            let url = format!("sqlite://{}", path.display());
+            {
+                sqlx::any::install_default_drivers();
+                let old = AnyPoolOptions::new()
+                    .connect(&format!("{url}?mode=rwc"))
+                    .await
+                    .unwrap();
+                // The 0.3.0 table, and a row in it.
+                sqlx::query(
+                    "CREATE TABLE avatar_profiles (user_id TEXT PRIMARY KEY, version TEXT,
+                     renditions TEXT NOT NULL, original_ext TEXT, sequence BIGINT NOT NULL,
+                     created BIGINT NOT NULL, changed BIGINT NOT NULL, removed BIGINT NOT NULL)",
+                )
+                .execute(&old)
+                .await
+                .unwrap();
+                sqlx::query(
+                    "INSERT INTO avatar_profiles VALUES ('U1', NULL, '[]', NULL, 7, 1, 2, 0)",
+                )
+                .execute(&old)
+                .await
+                .unwrap();
+                old.close().await;
+            }
+            for _ in 0..2 {
+                let db = StateDb::open(&url).await.unwrap();
+                let p = db.profile("U1").await.unwrap();
+                assert_eq!((p.sequence, &p.fields), (7, &Fields::default()));
+            }
+            let db = StateDb::open(&url).await.unwrap();
+            db.change_in_team("U1", "T1", 3, |p| {
+                p.fields.title = Some("Countess".into());
+                p.sequence += 1;
+                Ok(true)
+            })
+            .await
+            .unwrap();
+            let p = db.profile("U1").await.unwrap();
+            assert_eq!(
+                (p.sequence, p.fields.title.as_deref()),
+                (8, Some("Countess"))
+            );
+            let _ = std::fs::remove_dir_all(&dir);
         });
     }
 }

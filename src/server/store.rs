@@ -79,6 +79,7 @@ impl AvatarStore {
                 created: l.created,
                 changed: l.changed,
                 removed: l.removed,
+                fields: Default::default(),
             }))
     }
 
