@@ -2,7 +2,7 @@
 // its slackApiUrl. Prints one JSON object: per step, what the SDK returned or threw.
 // The Rust test (tests/server/sdk.rs) judges it.
 //
-// usage: node slack_node.cjs BASE_URL TOKEN basic|retry PHOTO OUT_DIR
+// usage: node slack_node.cjs BASE_URL TOKEN basic|retry|profile PHOTO OUT_DIR
 // (NODE_PATH must hold the node_modules that tests/sdk/install.sh printed; basic
 // saves the first avatar's image_512 to OUT_DIR/first_512.jpg). The SDK logs to
 // stdout too: the result is the last line.
@@ -53,6 +53,21 @@ async function main() {
     const oversized = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(17 << 20)]);
     await step('set_oversized', () => client.users.setPhoto({ image: oversized }));
     await step('unknown_method', () => client.apiCall('users.info'));
+  } else if (mode === 'profile') {
+    await step('set_profile', () => client.users.profile.set({
+      profile: {
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        title: 'Analyst',
+        status_text: 'computing',
+        status_emoji: ':abacus:',
+        status_expiration: 0,
+      },
+    }));
+    await step('set_name_value', () => client.users.profile.set({ name: 'pronouns', value: 'she/her' }));
+    await step('get_after_set', () => client.users.profile.get());
+    await step('set_bad_emoji', () => client.users.profile.set({ name: 'status_emoji', value: 'abacus' }));
+    await step('set_other_user', () => client.users.profile.set({ user: 'U2', name: 'title', value: 'x' }));
   } else if (mode === 'retry') {
     await step('set_after_429', () => client.users.setPhoto({ image: data }));
   } else {

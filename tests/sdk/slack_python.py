@@ -2,7 +2,7 @@
 its base_url. Prints one JSON object: per step, what the SDK returned or raised.
 The Rust test (tests/server/sdk.rs) judges it.
 
-usage: slack_python.py BASE_URL TOKEN basic|retry PHOTO OUT_DIR
+usage: slack_python.py BASE_URL TOKEN basic|retry|profile PHOTO OUT_DIR
 (basic saves the first avatar's image_512, fetched as a browser would, to
 OUT_DIR/first_512.jpg)
 """
@@ -57,6 +57,24 @@ def main() -> None:
         oversized = b"\xff\xd8\xff" + bytes(17 << 20)
         step("set_oversized", lambda: client.users_setPhoto(image=oversized))
         step("unknown_method", lambda: client.api_call("users.info"))
+    elif mode == "profile":
+        step(
+            "set_profile",
+            lambda: client.users_profile_set(
+                profile={
+                    "first_name": "Ada",
+                    "last_name": "Lovelace",
+                    "title": "Analyst",
+                    "status_text": "computing",
+                    "status_emoji": ":abacus:",
+                    "status_expiration": 0,
+                }
+            ),
+        )
+        step("set_name_value", lambda: client.users_profile_set(name="pronouns", value="she/her"))
+        step("get_after_set", client.users_profile_get)
+        step("set_bad_emoji", lambda: client.users_profile_set(name="status_emoji", value="abacus"))
+        step("set_other_user", lambda: client.users_profile_set(user="U2", name="title", value="x"))
     elif mode == "retry":
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=20))
         step("set_after_429", lambda: client.users_setPhoto(image=data))

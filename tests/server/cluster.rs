@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use avatar_engine::server::object_store::{self, ObjectStore};
 use serde_json::Value;
 
+use super::profile::{change_fields_at_once, FIELDS};
 use super::{assert_complete, curl, scratch, start_with_env, write_temp, Reply, Server, CONFIG};
 use crate::support::fixture;
 
@@ -529,4 +530,56 @@ fn a_shared_database_needs_the_rate_limit_scope_said() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("[rate_limits] scope"), "{stderr}");
+}
+
+/// Clients changing different fields of one user through different instances at once:
+/// every change survives, every instance reads the same profile, and each change
+/// raised the ZITADEL sequence once. Two admins racing one email onto two users
+/// through two instances: exactly one gets it (the database's unique key decides).
+#[test]
+fn profile_changes_through_every_instance_all_survive() {
+    let b = backends("profile");
+    let instances: Vec<Server> = (0..3).map(|n| b.instance(n, &[])).collect();
+    let rounds = 6;
+    change_fields_at_once(&instances, rounds);
+    let reads: Vec<Value> = instances.iter().map(reported).collect();
+    for read in &reads {
+        assert_eq!(read, &reads[0], "instances disagree");
+        for field in FIELDS {
+            assert_eq!(read["profile"][field], format!("{field}-{}", rounds - 1));
+        }
+    }
+    let sequence = zitadel_delete(&instances[0], "t-ada", "U1").json()["details"]["sequence"]
+        .as_str()
+        .unwrap()
+        .parse::<usize>()
+        .unwrap();
+    assert_eq!(sequence, FIELDS.len() * rounds + 1);
+
+    for round in 0..8 {
+        let email = format!("shared-{round}@x.example");
+        let codes: Vec<String> = std::thread::scope(|scope| {
+            let calls = [
+                ("t-admin", "U1", &instances[1]),
+                ("t-owner", "U2", &instances[2]),
+            ];
+            let running: Vec<_> = calls
+                .into_iter()
+                .map(|(token, user, s)| {
+                    let email = &email;
+                    scope.spawn(move || {
+                        s.profile_set(
+                            token,
+                            &[("user", user), ("name", "email"), ("value", email)],
+                        )
+                        .code()
+                    })
+                })
+                .collect();
+            running.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["email_taken", "ok"], "round {round}: {codes:?}");
+    }
 }

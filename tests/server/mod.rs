@@ -5,6 +5,7 @@
 mod attacks;
 mod cluster;
 mod library;
+mod profile;
 mod sdk;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -68,7 +69,7 @@ scopes = ["users.profile:read", "users.profile:write"]
 token = "t-admin"
 user = "U2"
 type = "user"
-scopes = ["users.profile:read", "users.profile:write", "admin.users:write"]
+scopes = ["users.profile:read", "users.profile:write", "admin.users:write", "users:read.email"]
 
 [[token]]
 token = "t-read"

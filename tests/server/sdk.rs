@@ -144,6 +144,37 @@ fn node_sdk_sets_gets_and_deletes_photos() {
     failed(&out, "set_from_stream", "invalid_arguments");
 }
 
+/// `users.profile.set` from each SDK: `profile` as an object (the Python SDK sends a
+/// JSON body, the Node SDK a form with the object as JSON text), `name` + `value`,
+/// and two refusals surfaced as Slack error codes.
+#[test]
+fn sdks_set_profiles() {
+    for sdk in ["python", "node"] {
+        let s = start(&format!("sdk-profile-{sdk}"));
+        let (dir, photo) = photo(&format!("sdk-profile-{sdk}-files"));
+        let out = drive(sdk, &s, "t-ada", "profile", &photo, &dir);
+        let set = &ok(&out, "set_profile")["profile"];
+        assert_eq!(
+            (&set["real_name"], &set["title"], &set["status_emoji"]),
+            (
+                &Value::from("Ada Lovelace"),
+                &Value::from("Analyst"),
+                &Value::from(":abacus:")
+            ),
+            "{sdk}: {set}"
+        );
+        assert_eq!(ok(&out, "set_name_value")["profile"]["pronouns"], "she/her");
+        let read = &ok(&out, "get_after_set")["profile"];
+        assert_eq!(
+            (&read["title"], &read["pronouns"]),
+            (&Value::from("Analyst"), &Value::from("she/her")),
+            "{sdk}: {read}"
+        );
+        failed(&out, "set_bad_emoji", "invalid_emoji_not_allowed");
+        failed(&out, "set_other_user", "not_admin");
+    }
+}
+
 /// With one job slot and no queue, an upload that arrives while another user's slow
 /// job runs is answered 429 with `Retry-After`; each SDK's own retry handling waits
 /// and gets it through.
