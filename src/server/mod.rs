@@ -1,5 +1,6 @@
 //! The reference upload server as a library (feature `server`): Slack's
-//! `users.setPhoto`, `users.deletePhoto`, `users.profile.get` and `admin.users.remove`,
+//! `users.setPhoto`, `users.deletePhoto`, `users.profile.get`, `users.profile.set` and
+//! `admin.users.remove`,
 //! ZITADEL's `DELETE /management/v1/users/{id}/avatar`, the renditions at
 //! content-addressed URLs, and `/healthz`, `/readyz` and (when asked) `/metrics`, as an
 //! [`axum::Router`] to serve alone or [nest](axum::Router::nest) into an app of your own.
@@ -32,8 +33,9 @@
 //!
 //! Image work runs on tokio's blocking pool, at most [`Builder::jobs`] at once with
 //! [`Builder::queue`] more waiting; beyond that, callers get `ratelimited`. The
-//! server's state lives in the object store: see `DESIGN.md` for the layout and what
-//! one instance guarantees.
+//! renditions live in the object store, and everything that must be atomic (profile
+//! pointers and text, sequences, version states) in the [`StateDb`]: see `DESIGN.md`
+//! for the layout and what several instances guarantee.
 
 mod admission;
 mod api;
