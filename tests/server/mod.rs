@@ -683,6 +683,26 @@ fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(s.profile("t-ada", None).code(), "ok");
 }
 
+/// `users.profile.set` is Tier 3, counted apart from the others.
+#[test]
+fn profile_set_is_limited_as_tier_3() {
+    let s = start_with(
+        &scratch("limits-tier3"),
+        &CONFIG.replace("tier3 = 1000", "tier3 = 2"),
+    );
+    // A minute boundary may reset the count once; within 5 calls one is refused.
+    let limited = (0..5)
+        .map(|i| s.profile_set("t-ada", &[("name", "title"), ("value", &i.to_string())]))
+        .find(|r| r.status == 429)
+        .expect("profile.set was never limited");
+    assert_eq!(limited.code(), "ratelimited");
+    assert_eq!(
+        s.delete_photo("t-ada").code(),
+        "ok",
+        "Tier 2 has its own count"
+    );
+}
+
 /// Token guessing is throttled per client address: past `auth_failures` unknown tokens
 /// in a minute, every request from that address is `ratelimited` (HTTP 429,
 /// `Retry-After`), a valid token included, until the minute ends. (Before, invalid
