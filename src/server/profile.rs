@@ -628,4 +628,43 @@ mod tests {
         assert_eq!(serde_json::from_str::<Fields>(&stored).unwrap(), set);
         assert_eq!(serde_json::to_string(&Fields::default()).unwrap(), "{}");
     }
+
+    const KEYS: [&str; 12] = [
+        "first_name",
+        "last_name",
+        "real_name",
+        "display_name",
+        "title",
+        "phone",
+        "pronouns",
+        "email",
+        "status_text",
+        "status_emoji",
+        "status_expiration",
+        "image_72",
+    ];
+
+    proptest::proptest! {
+        /// Any text as `profile`, and any values for the known fields: a code or an
+        /// edit, never a panic, and an accepted edit applies and reads back.
+        #[test]
+        fn any_profile_is_answered_without_panic(
+            text in ".{0,300}",
+            values in proptest::collection::vec((0..KEYS.len(), ".{0,120}"), 0..12),
+            now in 0u64..u64::MAX / 2,
+        ) {
+            let _ = Edit::from_arguments(Some(&text), None, None).and_then(|e| e.check());
+            let object: Map<String, Value> = values
+                .into_iter()
+                .map(|(k, v)| (KEYS[k].to_owned(), Value::from(v)))
+                .collect();
+            if let Ok(edit) = profile(&Value::Object(object).to_string()) {
+                if edit.check().is_ok() {
+                    let fields = edit.applied(&Fields::default(), now);
+                    let shown = fields.render("ada", now, true);
+                    proptest::prop_assert!(shown.len() >= 12);
+                }
+            }
+        }
+    }
 }
