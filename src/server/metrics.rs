@@ -55,13 +55,14 @@ pub fn install() -> Result<PrometheusHandle, String> {
     Ok(handle)
 }
 
-/// The `route` label of a request path: the Slack method for the four served, or the
+/// The `route` label of a request path: the Slack method for the five served, or the
 /// route's name; never the client's own text.
 pub fn route(path: &str) -> &'static str {
     match path {
         "/api/users.setPhoto" => "users.setPhoto",
         "/api/users.deletePhoto" => "users.deletePhoto",
         "/api/users.profile.get" => "users.profile.get",
+        "/api/users.profile.set" => "users.profile.set",
         "/api/admin.users.remove" => "admin.users.remove",
         "/healthz" => "healthz",
         "/readyz" => "readyz",

@@ -1291,6 +1291,11 @@ fn metrics_count_requests_rejections_and_jobs() {
         curl(&[&s.api("users.evil{label}")]).code(),
         "unknown_method"
     );
+    assert_eq!(
+        s.profile_set("t-ada", &[("name", "status_emoji"), ("value", "x")])
+            .code(),
+        "invalid_emoji_not_allowed"
+    );
     let m = curl(&[&format!("{}/metrics", s.base)]);
     assert_eq!(m.status, 200);
     let text = String::from_utf8(m.body).unwrap();
@@ -1309,6 +1314,14 @@ fn metrics_count_requests_rejections_and_jobs() {
     );
     assert_eq!(
         line("avatar_requests_total", &["route=\"unknown_method\""]),
+        1.0
+    );
+    let profile_set = "route=\"users.profile.set\"";
+    assert_eq!(
+        line(
+            "avatar_requests_total",
+            &[profile_set, "outcome=\"invalid_emoji_not_allowed\""]
+        ),
         1.0
     );
     assert_eq!(
