@@ -14,7 +14,8 @@
 //!                       # so the file holds no usable token
 //! user = "U0001"
 //! type = "user"         # user | bot
-//! scopes = ["users.profile:read", "users.profile:write"]   # admin: "admin.users:write"
+//! scopes = ["users.profile:read", "users.profile:write"]   # admin: "admin.users:write";
+//!                       # "users:read.email": profiles are answered with their email
 //! # optional bools, default false: revoked, expired
 //!
 //! [rate_limits]         # requests per minute per token and method tier
