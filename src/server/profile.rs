@@ -24,7 +24,7 @@
 //!   `slackbot` as a first or last name is `reserved_name`; first and last names up
 //!   to 35 characters, display names up to 80; `status_text` up to 100; `title`,
 //!   `phone` and `pronouns` up to 256 (*ours*, Slack's limit for a text field); longer
-//!   is `too_long`;
+//!   is `too_long` (Slack's code for a long status; *ours* for the other fields);
 //! - `status_emoji` is empty or `:name:` (lower-case letters, digits, `_`, `+`, `-`,
 //!   `'`, and an optional `::skin-tone-N:`), else `invalid_emoji_not_allowed`;
 //! - clearing a status takes both `status_text` and `status_emoji` empty in one call:
@@ -34,6 +34,12 @@
 //! - `email` is empty or an address with one `@`, no spaces and a dotted domain, at
 //!   most 254 characters (`invalid_email`, *ours*: Slack's code for an unreadable
 //!   address in its other methods).
+//!
+//! Who may change what (checked in `api.rs`, before the values): one's own profile,
+//! anyone; another user's (`user`), admins and the primary owner (`not_admin`), a bot
+//! user's only the primary owner (`not_app_admin`), an admin's or the owner's only the
+//! primary owner (`cannot_update_admin_user`); `email`, admins, and not their own
+//! (`not_admin`). A user of another team, deleted or removed is `user_not_found`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
