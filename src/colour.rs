@@ -34,7 +34,7 @@ pub use embedded::MAX_PROFILE_BYTES;
 pub(crate) use embedded::{read, Described, Embedded};
 
 /// Bytes moxcms may hold for one profile beyond its own bytes: the parsed curves and
-/// lookup tables (capped by [`parsing_options`]) and the 8-bit transform's tables.
+/// lookup tables (capped by the `ParsingOptions` given to moxcms) and the 8-bit transform's tables.
 pub(crate) const TRANSFORM_ALLOWANCE: u64 = 3 << 20;
 
 /// Rows per parallel task.
