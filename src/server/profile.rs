@@ -13,9 +13,11 @@
 //!   first and last name, the last cleared when there is one word; a `first_name` or
 //!   `last_name` in the same call wins), `display_name`, `title`, `phone`,
 //!   `pronouns`, `email`, `status_text`, `status_emoji`, `status_expiration`; every
-//!   other name is ignored, as Slack ignores what it does not know: the image fields
-//!   (`users.setPhoto`'s job), `skype` (always empty), custom `fields` (no team
-//!   profile fields are configured here);
+//!   other name is ignored: the image fields (Slack: they "cannot be set using"
+//!   this method; `users.setPhoto`'s job), `skype` (Slack: always empty), custom
+//!   `fields` (no team profile fields are configured here), and any unknown name
+//!   (*ours*: Slack lists what may be set and says nothing of the rest; refusing a
+//!   call for a field a newer client sends would break it for nothing);
 //! - values are strings (`status_expiration`: a whole number of seconds since the
 //!   epoch, as a number or digits; 0 never expires); anything else is
 //!   `invalid_profile` (*ours*: Slack does not say);
