@@ -526,11 +526,7 @@ impl App {
                 profile.version = None;
                 profile.renditions.clear();
                 profile.original_ext = None;
-                profile.sequence += 1;
-                profile.changed = profile.changed.max(when);
-                if profile.created == 0 {
-                    profile.created = profile.changed;
-                }
+                profile.record_change(when);
                 profile.removed |= remove_user;
                 Ok(true)
             })
@@ -806,11 +802,7 @@ async fn publish(
             profile.version = Some(version.to_owned());
             profile.renditions = stored;
             profile.original_ext = original_ext;
-            profile.sequence += 1;
-            profile.changed = profile.changed.max(when);
-            if profile.created == 0 {
-                profile.created = profile.changed;
-            }
+            profile.record_change(when);
             Ok(true)
         })
         .await?;
@@ -940,11 +932,7 @@ async fn profile_set_inner(app: &Arc<App>, args: &Args, caller: Caller) -> Resul
                 return Ok(false);
             }
             profile.fields = fields;
-            profile.sequence += 1;
-            profile.changed = profile.changed.max(when);
-            if profile.created == 0 {
-                profile.created = profile.changed;
-            }
+            profile.record_change(when);
             Ok(true)
         })
         .await;

@@ -52,6 +52,18 @@ pub(crate) struct Profile {
     pub fields: Fields,
 }
 
+impl Profile {
+    /// Counts one change made at `when` (seconds since the epoch): the sequence rises
+    /// by one, the change date never goes back, and the first change is the creation.
+    pub fn record_change(&mut self, when: u64) {
+        self.sequence += 1;
+        self.changed = self.changed.max(when);
+        if self.created == 0 {
+            self.created = self.changed;
+        }
+    }
+}
+
 /// The tables, created if missing (by whichever instance starts first).
 const SCHEMA: [&str; 4] = [
     "CREATE TABLE IF NOT EXISTS avatar_profiles (
