@@ -219,9 +219,10 @@ async fn claim_email(
 }
 
 impl StateDb {
-    /// Connects to `url` and creates the tables (`avatar_profiles`, `avatar_versions`)
-    /// if missing: `sqlite://PATH` (the file is created; processes on one machine may
-    /// share it), `sqlite::memory:` (this process only, gone when it ends), or
+    /// Connects to `url` and creates the tables (`avatar_profiles`, `avatar_versions`,
+    /// `avatar_emails`) if missing, adding `avatar_profiles.fields` to a 0.3.0 database:
+    /// `sqlite://PATH` (the file is created; processes on one machine may share it),
+    /// `sqlite::memory:` (this process only, gone when it ends), or
     /// `postgres://USER:PASSWORD@HOST:PORT/DB` (several machines). At most 8
     /// connections are pooled.
     pub async fn open(url: &str) -> Result<StateDb, SetupError> {
