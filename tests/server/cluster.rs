@@ -14,7 +14,7 @@ use avatar_engine::server::object_store::{self, ObjectStore};
 use serde_json::Value;
 
 use super::profile::{change_fields_at_once, FIELDS};
-use super::{assert_complete, curl, scratch, start_with_env, write_temp, Reply, Server, CONFIG};
+use super::{assert_complete, curl, scratch, start_with_env, write_temp, Server, CONFIG};
 use crate::support::fixture;
 
 /// PostgreSQL's bin directory and the garage binary, installed once per machine.
@@ -302,16 +302,6 @@ impl Backends {
     }
 }
 
-fn zitadel_delete(s: &Server, token: &str, user: &str) -> Reply {
-    curl(&[
-        "-X",
-        "DELETE",
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        &format!("{}/management/v1/users/{user}/avatar", s.base),
-    ])
-}
-
 /// The profile an instance reports, without the host part of its URLs (each
 /// instance names itself in them).
 fn reported(s: &Server) -> Value {
@@ -337,15 +327,7 @@ fn sequences_rise_by_one_per_change_across_instances() {
                 let s = &instances[c % 3];
                 scope.spawn(move || {
                     (0..per_client)
-                        .map(|_| {
-                            let r = zitadel_delete(s, "t-ada", "U1");
-                            assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-                            r.json()["details"]["sequence"]
-                                .as_str()
-                                .unwrap()
-                                .parse::<u64>()
-                                .unwrap()
-                        })
+                        .map(|_| s.zitadel_sequence("t-ada", "U1"))
                         .collect::<Vec<u64>>()
                 })
             })
@@ -549,12 +531,8 @@ fn profile_changes_through_every_instance_all_survive() {
             assert_eq!(read["profile"][field], format!("{field}-{}", rounds - 1));
         }
     }
-    let sequence = zitadel_delete(&instances[0], "t-ada", "U1").json()["details"]["sequence"]
-        .as_str()
-        .unwrap()
-        .parse::<usize>()
-        .unwrap();
-    assert_eq!(sequence, FIELDS.len() * rounds + 1);
+    let sequence = instances[0].zitadel_sequence("t-ada", "U1");
+    assert_eq!(sequence, (FIELDS.len() * rounds + 1) as u64);
 
     for round in 0..8 {
         let email = format!("shared-{round}@x.example");

@@ -304,6 +304,24 @@ impl Server {
         curl(&[&url])
     }
 
+    /// ZITADEL's avatar delete of `user` by `token`, which must succeed: the sequence
+    /// it answers.
+    fn zitadel_sequence(&self, token: &str, user: &str) -> u64 {
+        let r = curl(&[
+            "-X",
+            "DELETE",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            &format!("{}/management/v1/users/{user}/avatar", self.base),
+        ]);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["details"]["sequence"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
     fn delete_photo(&self, token: &str) -> Reply {
         curl(&[
             "-X",

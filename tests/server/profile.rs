@@ -56,22 +56,6 @@ fn profile_of(r: &Reply) -> Value {
     v["profile"].clone()
 }
 
-fn zitadel_sequence(s: &Server, token: &str, user: &str) -> u64 {
-    let r = curl(&[
-        "-X",
-        "DELETE",
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        &format!("{}/management/v1/users/{user}/avatar", s.base),
-    ]);
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    r.json()["details"]["sequence"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn profile_set_takes_each_argument_form_and_answers_what_profile_get_reads() {
     let s = start("profile-forms");
@@ -165,13 +149,13 @@ fn profile_set_takes_each_argument_form_and_answers_what_profile_get_reads() {
 #[test]
 fn each_change_raises_the_zitadel_sequence_and_a_non_change_does_not() {
     let s = start("profile-sequence");
-    let first = zitadel_sequence(&s, "t-ada", "U1");
+    let first = s.zitadel_sequence("t-ada", "U1");
     assert_eq!(s.set_fields("t-ada", json!({"title": "A"})).code(), "ok");
     // The same value again, an empty profile, unknown fields: nothing changes.
     assert_eq!(s.set_fields("t-ada", json!({"title": "A"})).code(), "ok");
     assert_eq!(s.set_fields("t-ada", json!({})).code(), "ok");
     assert_eq!(s.set_fields("t-ada", json!({"nope": "x"})).code(), "ok");
-    let second = zitadel_sequence(&s, "t-ada", "U1");
+    let second = s.zitadel_sequence("t-ada", "U1");
     assert_eq!(second, first + 2, "one for the title, one for the delete");
     // A refused call changes nothing either.
     assert_eq!(
@@ -180,7 +164,7 @@ fn each_change_raises_the_zitadel_sequence_and_a_non_change_does_not() {
         "must_clear_both_status_text_and_status_emoji"
     );
     assert_eq!(profile_of(&s.profile("t-ada", None))["title"], "A");
-    assert_eq!(zitadel_sequence(&s, "t-ada", "U1"), second + 1);
+    assert_eq!(s.zitadel_sequence("t-ada", "U1"), second + 1);
 }
 
 /// Every documented code, each from the smallest call that earns it; none of them
