@@ -7,6 +7,7 @@
 //! from (the profile's 8-bit linearisation tables and its matrix to sRGB), so they
 //! differ only in how the per-pixel work is done.
 
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 mod scalar_packed;
 
@@ -72,12 +73,6 @@ fn main() {
     };
 
     let packed = scalar_packed::Kernel::new(&pieces);
-    let avx512 = std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512bw")
-        && std::is_x86_feature_detected!("avx512vbmi");
-    let gather = avx512::gather::Kernel::new(&pieces);
-    let poly = avx512::poly::Kernel::new(&pieces);
-
     type Run<'a> = Box<dyn Fn(&[u8], &mut [u8]) + 'a>;
     let mut kernels: Vec<(&str, Run)> = vec![
         (
@@ -86,17 +81,27 @@ fn main() {
         ),
         ("scalar packed tables", Box::new(|s, d| packed.run(s, d))),
     ];
-    if avx512 {
+    #[cfg(target_arch = "x86_64")]
+    let (gather, poly) = (
+        avx512::gather::Kernel::new(&pieces),
+        avx512::poly::Kernel::new(&pieces),
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vbmi")
+    {
         // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked above).
         kernels.push((
             "AVX-512 gathers",
-            Box::new(|s, d| unsafe { gather.run(s, d) }),
+            Box::new(move |s, d| unsafe { gather.run(s, d) }),
         ));
         kernels.push((
             "AVX-512 permutes + polynomial",
-            Box::new(|s, d| unsafe { poly.run(s, d) }),
+            Box::new(move |s, d| unsafe { poly.run(s, d) }),
         ));
-    } else {
+    }
+    if kernels.len() == 2 {
         println!("no AVX-512 VBMI here: its two kernels are left out");
     }
 
