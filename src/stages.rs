@@ -26,6 +26,16 @@ pub fn decode(bytes: &[u8]) -> Result<(SourceInfo, Pixels), Error> {
     Ok((info, pixels))
 }
 
+/// The engine's own matrix/TRC kernel from `profile`'s 8-bit RGB to sRGB, as the colour
+/// stage uses it, or `None` where moxcms does the whole conversion (a CPU without
+/// AVX-512 VBMI, a LUT-based or gray profile, a matrix too wide for it). The function
+/// converts the whole 64-pixel steps of its first argument into its second and returns
+/// how many bytes that was.
+pub fn matrix_kernel(profile: &moxcms::ColorProfile) -> Option<impl Fn(&[u8], &mut [u8]) -> usize> {
+    let kernel = crate::colour::MatrixKernel::for_profile(profile)?;
+    Some(move |src: &[u8], dst: &mut [u8]| kernel.convert(src, dst))
+}
+
 /// Converts decoded `pixels` of `bytes` to sRGB as the file's embedded ICC profile (or
 /// PNG `cHRM`/`gAMA`) describes; returns whether any pixel changed.
 pub fn to_srgb(pixels: &mut Pixels, bytes: &[u8], info: &SourceInfo) -> bool {
