@@ -2,15 +2,16 @@
 # Runs one fuzz target for a bounded time on the stable toolchain, then minimises every
 # crash it found into fuzz/regressions/<target>/ (replayed by `cargo test`).
 #
-# usage: fuzz/run.sh TARGET SECONDS        targets: probe, process, roundtrip, passthrough
+# usage: fuzz/run.sh TARGET SECONDS        targets: probe, process, roundtrip, passthrough,
+#                                          colour_kernel
 #
 # Runs on the machine's stable toolchain, no nightly: sanitizers need -Zsanitizer, so
 # the targets are built with `--sanitizer none`, for which cargo-fuzz passes only stable
 # flags (-Cpasses=sancov-module and -Cllvm-args for libFuzzer's coverage counters, plus
 # --cfg fuzzing). Coverage guidance works; the oracle is the targets' own assertions
-# and Rust's panics (the engine's only unsafe is its AVX2 dispatch calls and the JPEG
-# IDCT's bounded vector loads; its codecs'
-# unsafe SIMD is not checked by ASan here).
+# and Rust's panics (the engine's only unsafe is its AVX2 dispatch calls, the JPEG
+# IDCT's bounded vector loads and the colour kernel's AVX-512 loads and stores of
+# whole 64-byte slices; its codecs' unsafe SIMD is not checked by ASan here).
 # Fuzz builds (`--cfg fuzzing`) skip PNG checksums, which otherwise stop every mutated
 # chunk at its CRC, and mutations draw on fuzz/image.dict (PNG chunk names, JPEG
 # markers, GIF blocks).
@@ -26,7 +27,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 # Each run gets its own artifact folder, so only this run's findings are collected.
 artifacts="artifacts/$target/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "corpus-run/$target" "$artifacts" "regressions/$target"
+mkdir -p "corpus/$target" "corpus-run/$target" "$artifacts" "regressions/$target"
 status=0
 cargo fuzz run --sanitizer none "$target" "corpus-run/$target" "corpus/$target" -- \
   -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -dict=image.dict \

@@ -69,10 +69,9 @@ impl MatrixKernel {
             return None;
         }
         let m = profile.transform_matrix(&ColorProfile::new_srgb());
-        if m.v
-            .iter()
-            .any(|row| row.iter().map(|v| v.abs()).sum::<f64>() >= 1.99)
-        {
+        // `<` is false for NaN: a degenerate profile's matrix is left to moxcms too.
+        let fits = |row: &[f64; 3]| row.iter().map(|v| v.abs()).sum::<f64>() < 1.99;
+        if !m.v.iter().all(fits) {
             return None;
         }
         let tables = [
