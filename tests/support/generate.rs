@@ -839,10 +839,7 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
             // Rows of 72 pixels: one 64-pixel step of the AVX-512 colour kernel and a
             // tail for moxcms.
             "icc_display_p3_72px.jpg".into(),
-            insert_segments(
-                &jpeg(&photo(72, 24, 3, 6), 80, |_| {}),
-                &[(0xE2, app2)],
-            ),
+            insert_segments(&jpeg(&photo(72, 24, 3, 6), 80, |_| {}), &[(0xE2, app2)]),
         ),
         (
             // A small (3-point grid) CMYK profile on a CMYK JPEG.
