@@ -28,8 +28,17 @@ use moxcms::{ColorProfile, DataColorSpace};
 /// Q14 linear light below which the encoding uses 16-wide buckets (1/16).
 const FINE_END: u16 = 1024;
 
-/// Encoding buckets: 64 fine ones, then 60 coarse ones from 1024 to 16384.
-const BUCKETS: usize = 124;
+/// Fine buckets, 16 wide, below [`FINE_END`].
+const FINE_BUCKETS: u16 = FINE_END / 16;
+
+/// What the index of the coarse bucket holding `x` is, less `x / 256` (`x` ≥
+/// [`FINE_END`]): they follow the fine ones.
+const COARSE_OFFSET: u16 = FINE_BUCKETS - FINE_END / 256;
+
+/// Encoding buckets: 64 fine ones, then 60 coarse ones, 256 wide, from 1024 to 16384.
+const BUCKETS: usize = (COARSE_OFFSET + 16384 / 256) as usize;
+// Every bucket index must be one two-register byte permute away (128 entries).
+const _: () = assert!(BUCKETS <= 128);
 
 /// Pixels a step.
 pub(crate) const STEP: usize = 64;
@@ -133,10 +142,11 @@ fn level(x: f64) -> f64 {
 
 /// First Q14 value and width of encoding bucket `b`.
 fn bucket(b: usize) -> (u32, u32) {
-    if b < 64 {
-        (16 * b as u32, 16)
+    let b = b as u32;
+    if b < u32::from(FINE_BUCKETS) {
+        (16 * b, 16)
     } else {
-        ((b as u32 - 60) * 256, 256)
+        ((b - u32::from(COARSE_OFFSET)) * 256, 256)
     }
 }
 
@@ -171,7 +181,7 @@ fn encode_tables() -> [[u8; 128]; 4] {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{MatrixKernel, FINE_END, STEP};
+    use super::{MatrixKernel, COARSE_OFFSET, FINE_END, STEP};
 
     /// Three byte-permute tables and a mask per register: byte `i` of register `r`
     /// comes from the first table's index (two-register permute) unless bit `i` of the
@@ -253,7 +263,10 @@ mod x86 {
         let fine = _mm512_cmplt_epu16_mask(x, _mm512_set1_epi16(FINE_END as i16));
         let index = _mm512_mask_blend_epi16(
             fine,
-            _mm512_add_epi16(_mm512_srli_epi16::<8>(x), _mm512_set1_epi16(60)),
+            _mm512_add_epi16(
+                _mm512_srli_epi16::<8>(x),
+                _mm512_set1_epi16(COARSE_OFFSET as i16),
+            ),
             _mm512_srli_epi16::<4>(x),
         );
         let offset = _mm512_mask_blend_epi16(
